@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// unit: pure tests (checks over fact fixtures, engine, renderers) — no servers.
+// integration: collectors, probes and the world against real PostgreSQL / kube-apiserver.
+// e2e: the built CLI as a subprocess against the world.
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 300_000, fileParallelism: false },
+      },
+    ],
+  },
+});
