@@ -1,0 +1,15 @@
+// PostgreSQL part of the local test world: real servers (10..18) on loopback, their TLS/mTLS,
+// no-contrib and small-max_connections variants, and PgBouncer in transaction-pooling mode.
+// Implementation in test/world/postgres/*.ts; this is the entry point the world CLI and tests import.
+export { PG_MAJORS, isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './postgres/binaries.ts';
+export type { PgTlsFiles } from './postgres/tls.ts';
+export {
+  startPostgres,
+  stopPostgres,
+  type PgInstance,
+  type PgRole,
+  type PgAuthMethod,
+  type PgTlsMode,
+  type StartPostgresOptions,
+  type StopPostgresOptions,
+} from './postgres/server.ts';

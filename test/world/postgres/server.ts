@@ -1,0 +1,351 @@
+// One real PostgreSQL server of the test world: a fresh data dir, started with `postgres` itself
+// through startDaemon (so we hold the postmaster PID), on a free 127.0.0.1 port, with the roles
+// the checks are tested against.
+import { execFile } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import {
+  freePort, isAlive, ownedDir, recordedDaemons, startDaemon, stopDaemon, unprivilegedAccount, waitFor, worldDir,
+  type Account, type Daemon,
+} from '../proc.ts';
+import { isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './binaries.ts';
+import { makePgPki, type PgTlsFiles } from './tls.ts';
+
+const execFileAsync = promisify(execFile);
+
+export type PgTlsMode = 'off' | 'on' | 'mtls';
+export type PgAuthMethod = 'scram-sha-256' | 'md5';
+
+export interface StartPostgresOptions {
+  major: number;
+  /** max_connections (default 50). superuser_reserved_connections stays 3, as on a stock server. */
+  maxConnections?: number;
+  /**
+   * 'off': no TLS. 'on': ssl=on with a generated CA; plain connections still allowed unless
+   * `tlsRequired`. 'mtls': TLS required; roles other than the superuser authenticate with a client
+   * certificate whose CN is the role name (pg_hba `cert`, clientcert=verify-full where it exists).
+   */
+  tls?: PgTlsMode;
+  /** With tls 'on': reject connections without TLS (pg_hba `hostnossl ... reject`). */
+  tlsRequired?: boolean;
+  /** false: run from a copy of the binaries whose share/extension has only plpgsql (default true). */
+  contrib?: boolean;
+  /** Password auth method. Default scram-sha-256, except md5 on PostgreSQL 10 (its default). */
+  auth?: PgAuthMethod;
+  /** Unique name: log file, data dir and PID record. Default derived from the options, e.g. pg17-mtls. */
+  name?: string;
+}
+
+export interface PgRole {
+  name: string;
+  password: string;
+}
+
+/** Everything about a started server. Plain data (JSON-serializable): stop it with stopPostgres(info). */
+export interface PgInstance {
+  name: string;
+  major: PgMajor;
+  /** `SHOW server_version`, e.g. "17.10". */
+  serverVersion: string;
+  /** `SHOW server_version_num`, e.g. 170010. */
+  serverVersionNum: number;
+  /** `SELECT version()`. */
+  version: string;
+  host: '127.0.0.1';
+  port: number;
+  /** Postmaster PID (process group leader of all its backends). */
+  pid: number;
+  log: string;
+  dataDir: string;
+  /** Install dir the server runs from (bin/, lib/, share/); the no-contrib copy when contrib is false. */
+  installDir: string;
+  tls: PgTlsMode;
+  tlsRequired: boolean;
+  tlsFiles?: PgTlsFiles;
+  contrib: boolean;
+  auth: PgAuthMethod;
+  maxConnections: number;
+  superuserReservedConnections: number;
+  database: 'coder';
+  roles: { superuser: PgRole; coder: PgRole; limited: PgRole };
+  /**
+   * Connection URLs (libpq syntax, also understood by node-postgres) with passwords and the right
+   * sslmode: disable without TLS, verify-full + sslrootcert with it, plus sslcert/sslkey with mTLS.
+   * superuser → database postgres; coder and limited → database coder.
+   */
+  urls: { superuser: string; coder: string; limited: string };
+  /** Wall time of initdb + start + role setup, ms. */
+  startupMs: number;
+}
+
+const SUPERUSER_RESERVED = 3;
+
+function defaultName(o: StartPostgresOptions): string {
+  const parts = [`pg${o.major}`];
+  if (o.tls && o.tls !== 'off') parts.push(o.tls === 'on' && o.tlsRequired ? 'tls-required' : o.tls === 'on' ? 'tls' : 'mtls');
+  if (o.contrib === false) parts.push('nocontrib');
+  if (o.maxConnections !== undefined) parts.push(`maxconn${o.maxConnections}`);
+  if (o.auth) parts.push(o.auth === 'md5' ? 'md5' : 'scram');
+  return parts.join('-');
+}
+
+/** mkdir -p, and let other users (the server's account) pass through it and its parent, the world dir. */
+export function traversableDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o755 });
+  for (const p of [worldDir, path]) chmodSync(p, statSync(p).mode | 0o711);
+  return path;
+}
+
+const secret = () => randomBytes(12).toString('hex');
+
+function url(role: PgRole, port: number, db: string, params: Record<string, string>): string {
+  const q = new URLSearchParams(params).toString();
+  return `postgresql://${encodeURIComponent(role.name)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${db}${q ? `?${q}` : ''}`;
+}
+
+function sslParams(tls: PgTlsMode, files: PgTlsFiles | undefined, role: string): Record<string, string> {
+  if (tls === 'off' || !files) return { sslmode: 'disable' };
+  const p: Record<string, string> = { sslmode: 'verify-full', sslrootcert: files.caCert };
+  const client = files.clients?.[role];
+  if (tls === 'mtls' && client) {
+    p['sslcert'] = client.cert;
+    p['sslkey'] = client.key;
+  }
+  return p;
+}
+
+function hbaConf(major: PgMajor, tls: PgTlsMode, tlsRequired: boolean, auth: PgAuthMethod): string {
+  const lines = ['# written by test/world/postgres/server.ts — TCP on 127.0.0.1 only, no unix socket', ''];
+  const net = '127.0.0.1/32';
+  if (tls === 'off') {
+    lines.push(`host all all ${net} ${auth}`);
+  } else if (tls === 'on') {
+    lines.push(`hostssl all all ${net} ${auth}`);
+    lines.push(`hostnossl all all ${net} ${tlsRequired ? 'reject' : auth}`);
+  } else {
+    // The superuser keeps password auth (over TLS) so the world can administer the server; every
+    // other role must present a client certificate with CN = role name.
+    lines.push(`hostssl all postgres ${net} ${auth}`);
+    lines.push(`hostssl all all ${net} cert${major >= 12 ? ' clientcert=verify-full' : ''}`);
+    lines.push(`hostnossl all all ${net} reject`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function serverConf(o: {
+  major: PgMajor;
+  port: number;
+  maxConnections: number;
+  auth: PgAuthMethod;
+  tls: PgTlsMode;
+  files?: PgTlsFiles;
+}): string {
+  const s: Record<string, string | number> = {
+    listen_addresses: `'127.0.0.1'`,
+    port: o.port,
+    unix_socket_directories: `''`,
+    max_connections: o.maxConnections,
+    superuser_reserved_connections: SUPERUSER_RESERVED,
+    password_encryption: `'${o.auth}'`,
+    // Fast and small: a test server, never a real one.
+    shared_buffers: `'16MB'`,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    wal_level: 'minimal',
+    max_wal_senders: 0,
+    huge_pages: 'off',
+    log_destination: `'stderr'`,
+    logging_collector: 'off',
+    log_line_prefix: `'%m [%p] '`,
+    ssl: o.tls === 'off' ? 'off' : 'on',
+  };
+  if (o.major >= 11) s['jit'] = 'off';
+  if (o.files && o.tls !== 'off') {
+    s['ssl_cert_file'] = `'${o.files.serverCert}'`;
+    s['ssl_key_file'] = `'${o.files.serverKey}'`;
+    if (o.tls === 'mtls') s['ssl_ca_file'] = `'${o.files.caCert}'`;
+  }
+  return Object.entries(s).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
+}
+
+async function asAccount(cmd: string, args: string[], account: Account): Promise<void> {
+  const root = (process.getuid?.() ?? 1) === 0;
+  try {
+    await execFileAsync(cmd, args, {
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      ...(root ? { uid: account.uid, gid: account.gid } : {}),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stderr || err.stdout || err.message}`);
+  }
+}
+
+async function withClient<T>(connectionString: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
+  c.on('error', () => {});
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** initdb a fresh data dir and start a PostgreSQL `major` on a free loopback port. */
+export async function startPostgres(opts: StartPostgresOptions): Promise<PgInstance> {
+  const t0 = performance.now();
+  const { major } = opts;
+  if (!isPgMajor(major)) throw new Error(`PostgreSQL major ${major} is not one of 10..18`);
+  const tls = opts.tls ?? 'off';
+  const tlsRequired = tls === 'mtls' || (tls === 'on' && opts.tlsRequired === true);
+  const contrib = opts.contrib ?? true;
+  const auth: PgAuthMethod = opts.auth ?? (major === 10 ? 'md5' : 'scram-sha-256');
+  const maxConnections = opts.maxConnections ?? 50;
+  if (maxConnections <= SUPERUSER_RESERVED) {
+    throw new Error(`maxConnections must be > superuser_reserved_connections (${SUPERUSER_RESERVED})`);
+  }
+  const name = opts.name ?? defaultName(opts);
+  const installDir = contrib ? pgInstallDir(major) : pgInstallDirWithoutContrib(major);
+  const account = unprivilegedAccount();
+
+  // A previous instance under the same name (a crashed test, a second `world up`) is replaced.
+  for (const d of recordedDaemons()) if (d.name === name) await stopPostgresDaemon(d);
+
+  const dir = join(traversableDir(join(worldDir, 'postgres')), name);
+  rmSync(dir, { recursive: true, force: true });
+  ownedDir(dir, account);
+  const dataDir = join(dir, 'data');
+
+  const roles = {
+    superuser: { name: 'postgres', password: secret() },
+    coder: { name: 'coder', password: secret() },
+    limited: { name: 'limited', password: secret() },
+  };
+
+  const pwfile = join(dir, 'pwfile');
+  writeFileSync(pwfile, roles.superuser.password + '\n', { mode: 0o600 });
+  if ((process.getuid?.() ?? 1) === 0) chownSync(pwfile, account.uid, account.gid);
+  await asAccount(
+    join(installDir, 'bin', 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', auth, '-E', 'UTF8', '--locale=C', '--no-sync'],
+    account,
+  );
+  rmSync(pwfile);
+
+  let tlsFiles: PgTlsFiles | undefined;
+  if (tls !== 'off') {
+    tlsFiles = makePgPki(ownedDir(join(dir, 'tls'), account), account, tls === 'mtls' ? ['coder', 'limited'] : []);
+  }
+
+  const port = await freePort();
+  writeFileSync(join(dataDir, 'pg_hba.conf'), hbaConf(major, tls, tlsRequired, auth));
+  writeFileSync(join(dataDir, 'world.conf'), serverConf({ major, port, maxConnections, auth, tls, ...(tlsFiles ? { files: tlsFiles } : {}) }));
+  appendFileSync(join(dataDir, 'postgresql.conf'), `\ninclude 'world.conf'\n`);
+
+  const daemon = startDaemon({
+    name,
+    command: join(installDir, 'bin', 'postgres'),
+    args: ['-D', dataDir],
+    env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+    account,
+  });
+
+  const urls = {
+    superuser: url(roles.superuser, port, 'postgres', sslParams(tls, tlsFiles, 'postgres')),
+    coder: url(roles.coder, port, 'coder', sslParams(tls, tlsFiles, 'coder')),
+    limited: url(roles.limited, port, 'coder', sslParams(tls, tlsFiles, 'limited')),
+  };
+
+  try {
+    const facts = await waitFor(
+      `PostgreSQL ${major} (${name}) to accept connections on 127.0.0.1:${port}`,
+      () =>
+        withClient(urls.superuser, async (c) => {
+          const r = await c.query<{ version: string; server_version: string; server_version_num: string }>(
+            `SELECT version() AS version, current_setting('server_version') AS server_version,
+                    current_setting('server_version_num') AS server_version_num`,
+          );
+          return r.rows[0];
+        }),
+      { daemon, intervalMs: 50, timeoutMs: 60_000 },
+    );
+
+    await withClient(urls.superuser, async (c) => {
+      for (const r of [roles.coder, roles.limited]) {
+        await c.query(`CREATE ROLE ${r.name} LOGIN PASSWORD '${r.password}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`);
+      }
+      await c.query(`CREATE DATABASE coder OWNER coder`);
+      await c.query(`REVOKE ALL ON DATABASE coder FROM PUBLIC`);
+      await c.query(`GRANT CONNECT ON DATABASE coder TO limited`);
+    });
+    // PostgreSQL < 15 lets PUBLIC create in schema public; 15+ leaves it to the database owner.
+    // Make it the same everywhere: only `coder` may create there; `limited` has nothing but CONNECT.
+    const suCoder = url(roles.superuser, port, 'coder', sslParams(tls, tlsFiles, 'postgres'));
+    await withClient(suCoder, async (c) => {
+      await c.query(`REVOKE ALL ON SCHEMA public FROM PUBLIC`);
+      await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO coder`);
+    });
+
+    return {
+      name,
+      major,
+      serverVersion: facts.server_version,
+      serverVersionNum: Number(facts.server_version_num),
+      version: facts.version,
+      host: '127.0.0.1',
+      port,
+      pid: daemon.pid,
+      log: daemon.log,
+      dataDir,
+      installDir,
+      tls,
+      tlsRequired,
+      ...(tlsFiles ? { tlsFiles } : {}),
+      contrib,
+      auth,
+      maxConnections,
+      superuserReservedConnections: SUPERUSER_RESERVED,
+      database: 'coder',
+      roles,
+      urls,
+      startupMs: Math.round(performance.now() - t0),
+    };
+  } catch (e) {
+    await stopPostgresDaemon(daemon);
+    throw e;
+  }
+}
+
+/** Fast shutdown (SIGINT: roll back sessions, checkpoint, exit), then stopDaemon's TERM/KILL of the group. */
+async function stopPostgresDaemon(d: Daemon): Promise<void> {
+  if (isAlive(d.pid)) {
+    try {
+      process.kill(d.pid, 'SIGINT');
+    } catch {
+      /* gone */
+    }
+    const deadline = Date.now() + 15_000;
+    while (isAlive(d.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  }
+  await stopDaemon(d, 2_000);
+}
+
+export interface StopPostgresOptions {
+  /** Remove the instance's directory (data dir and PKI). Default true; the log stays. */
+  removeData?: boolean;
+}
+
+/** Stop a server started by startPostgres (by PID) and, by default, delete its data dir. */
+export async function stopPostgres(info: Pick<PgInstance, 'name' | 'pid' | 'log' | 'dataDir'>, opts: StopPostgresOptions = {}): Promise<void> {
+  await stopPostgresDaemon({ name: info.name, pid: info.pid, log: info.log });
+  if (opts.removeData ?? true) {
+    const dir = join(info.dataDir, '..');
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  }
+}
