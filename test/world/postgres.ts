@@ -13,3 +13,11 @@ export {
   type StartPostgresOptions,
   type StopPostgresOptions,
 } from './postgres/server.ts';
+export {
+  startPgBouncer,
+  stopPgBouncer,
+  pgbouncerAvailable,
+  PGBOUNCER_BIN,
+  type PgBouncerInstance,
+  type StartPgBouncerOptions,
+} from './postgres/pgbouncer.ts';
