@@ -1,0 +1,7 @@
+// The check registry. A new check is one file under checks/<category>/<name>.ts (its id is
+// "<category>.<name>"), one test file under test/unit/checks/, and one line here.
+import type { AnyCheck } from '../src/engine/types.ts';
+import kubernetesApi from './kubernetes/api.ts';
+import postgresConnect from './postgres/connect.ts';
+
+export const checks: readonly AnyCheck[] = [kubernetesApi, postgresConnect];

@@ -1,0 +1,59 @@
+import { defineCollector, FactError } from '../collector.ts';
+import { connect, classifyPgError } from '../../postgres/connect.ts';
+import type { Target } from '../../target/resolve.ts';
+import type { CollectContext } from '../collector.ts';
+import type { Client } from 'pg';
+
+/** The shared connection for all postgres.* collectors; fails the same way for each. */
+export function postgresClient(ctx: CollectContext): Promise<{ client: Client; sslmode: string; connectMs: number }> {
+  const pg = ctx.target.postgres;
+  if (pg.state === 'absent') throw new FactError('not-configured', 'No database configured', pg.hint);
+  if (pg.state === 'unresolved') throw new FactError(pg.reason, pg.message, pg.hint);
+  const settings = pg.settings;
+  return ctx.resources.use(
+    'postgres.client',
+    () => connect(settings, ctx.timeoutMs, ctx.signal),
+    async ({ client }) => {
+      await client.end().catch(() => {});
+    },
+  );
+}
+
+export function pgSettings(target: Target) {
+  if (target.postgres.state !== 'configured') throw new Error('postgres not configured');
+  return target.postgres.settings;
+}
+
+export default defineCollector({
+  id: 'postgres.server',
+  timeoutMs: 10_000,
+  async collect(ctx) {
+    const { client, sslmode, connectMs } = await postgresClient(ctx);
+    const s = pgSettings(ctx.target);
+    try {
+      const r = await client.query<{ num: string; ver: string; full: string; ssl: boolean | null }>(
+        `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, version() AS full,
+                (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl`,
+      );
+      const row = r.rows[0];
+      if (!row) throw new FactError('protocol', 'the server returned no version');
+      const versionNum = Number(row.num);
+      return {
+        host: s.host,
+        port: s.port,
+        database: s.database,
+        user: s.user,
+        source: s.source,
+        sslmode,
+        tls: row.ssl === true,
+        versionNum,
+        version: row.ver,
+        major: versionNum >= 100000 ? Math.floor(versionNum / 10000) : Math.floor(versionNum / 100) / 100,
+        versionString: row.full,
+        connectMs,
+      };
+    } catch (e) {
+      throw classifyPgError(e, s);
+    }
+  },
+});

@@ -1,0 +1,41 @@
+export const HELP = `coder-preflight — will Coder run well on this Kubernetes cluster and this PostgreSQL database?
+
+Usage
+  coder-preflight [run] [flags]      run the checks (default)
+  coder-preflight list               list every check: id, title, category, what it needs
+  coder-preflight explain <id>       what a check looks at, why Coder needs it, how to fix it
+
+Targets
+  --kubeconfig <file>        kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)
+  --context <name>           kubeconfig context (default: its current-context)
+  -n, --namespace <ns>       namespace Coder will be installed into (default: coder)
+  --postgres-url <url>       database URL as Coder gets it (default: $CODER_PG_CONNECTION_URL);
+                             parsed like Coder's Go driver: no sslmode means sslmode=require
+  -f, --values <file>        the Helm values file for the Coder chart (v1 or v2): gives the
+                             profile, the replica count and the database settings (Secrets read)
+  --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds
+
+Selection
+  --check <id|glob|category> run only these checks (repeatable, comma-separated)
+  --skip <id|glob|category>  do not run these checks (repeatable, comma-separated)
+
+Output
+  -o, --output <fmt>[=<file>]  table | json | junit | markdown; repeatable, e.g.
+                             -o table -o json=report.json -o junit=junit.xml (default: table)
+  --fail-on <warn|fail>      exit non-zero on warnings too (default: fail)
+  --timeout <duration>       give up on the whole run after this long (default: 60s; e.g. 30s, 2m)
+  --verbose                  show evidence for every check in the table
+  --no-color                 no colours (also NO_COLOR=1)
+  --debug                    stack traces and fact timings on stderr
+  -h, --help                 this help
+  -v, --version              print the version
+
+Exit codes
+  0 all passed (or warnings)   1 a check could not decide (error)   2 usage or configuration error
+  3 a requirement is not met (fail)   4 warnings with --fail-on warn   130 interrupted
+
+Examples
+  npx coder-preflight --kubeconfig ~/.kube/config --postgres-url "$CODER_PG_CONNECTION_URL"
+  coder-preflight -f values.yaml -n coder -o table -o junit=preflight.xml --fail-on warn
+  coder-preflight -f values.yaml -o markdown=preflight.md -o json=preflight.json
+`;

@@ -1,0 +1,42 @@
+// One redactor per run. Secrets are registered the moment they are read (passwords from URLs,
+// Secret values, tokens) and every output path (reports, bundle, logs, error lines) goes through it.
+
+const MASK = '[REDACTED]';
+
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  /** Remember a secret (and its URL-encoded form) so it never appears in output. */
+  add(secret: string | undefined | null): void {
+    if (!secret || secret.length < 3) return; // too short to redact without wrecking text
+    this.secrets.add(secret);
+    const enc = encodeURIComponent(secret);
+    if (enc !== secret) this.secrets.add(enc);
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  redact(text: string): string {
+    let out = text;
+    // Longest first, so a secret containing another is masked whole.
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join(MASK);
+    // Belt and braces: a password in any postgres:// URL, registered or not.
+    out = out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${MASK}@`);
+    out = out.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, `$1${MASK}`);
+    return out;
+  }
+
+  /** Deep-redact every string in a JSON-like value. */
+  redactValue<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.redactValue(v);
+      return out as T;
+    }
+    return value;
+  }
+}

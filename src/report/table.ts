@@ -1,0 +1,49 @@
+// The human report: one table grouped by category, a summary line, then what to do about
+// every warn/fail/error (and how to enable skipped checks).
+import Table from 'cli-table3';
+import { painter, STATUS_LABEL, STATUS_STYLE } from './color.ts';
+import { groupByCategory, type Report } from './model.ts';
+
+export function renderTable(report: Report, opts: { color: boolean; width?: number; verbose?: boolean }): string {
+  const paint = painter(opts.color);
+  const width = Math.max(80, Math.min(opts.width ?? 100, 160));
+  const table = new Table({
+    head: ['', 'check', 'result'],
+    colWidths: [7, 30, width - 7 - 30 - 4],
+    wordWrap: true,
+    style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['gray'] : [], compact: true },
+  });
+  for (const [category, results] of groupByCategory(report.results)) {
+    table.push([{ colSpan: 3, content: paint('bold', category) }]);
+    for (const r of results) {
+      table.push([paint(STATUS_STYLE[r.status], STATUS_LABEL[r.status]), r.id, r.summary]);
+    }
+  }
+  const s = report.summary;
+  const parts = (['pass', 'warn', 'fail', 'error', 'skip'] as const).filter((k) => s[k] > 0).map((k) => paint(STATUS_STYLE[k], `${s[k]} ${k}`));
+  const lines = [table.toString(), '', `${parts.join(', ')} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s (profile ${report.profile.name}; from ${report.target.vantage})`];
+
+  const todo = report.results.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error');
+  if (todo.length) {
+    lines.push('', paint('bold', 'What to do:'));
+    for (const r of todo) {
+      lines.push(`  ${paint(STATUS_STYLE[r.status], STATUS_LABEL[r.status])} ${r.id}: ${r.remediation ?? r.summary}`);
+      lines.push(paint('gray', `        docs: ${r.docs}   explain: coder-preflight explain ${r.id}`));
+    }
+  }
+  const skipped = report.results.filter((r) => r.status === 'skip');
+  if (skipped.length) {
+    lines.push('', paint('bold', 'Skipped:'));
+    const byHint = new Map<string, string[]>();
+    for (const r of skipped) {
+      const hint = r.remediation ?? r.summary;
+      byHint.set(hint, [...(byHint.get(hint) ?? []), r.id]);
+    }
+    for (const [hint, ids] of byHint) lines.push(`  ${ids.join(', ')}: ${hint}`);
+  }
+  if (opts.verbose) {
+    lines.push('', paint('bold', 'Evidence:'));
+    for (const r of report.results) lines.push(`  ${r.id}: ${JSON.stringify(r.evidence)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,111 @@
+// Read a Coder Helm values file: which chart it is for (v1 `coderd.*`/`postgres.*`, v2 `coder.*`),
+// how many replicas, and where the database settings come from (literal or a Secret reference).
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError, errorMessage } from '../errors.ts';
+
+export interface SecretRef {
+  namespace?: string;
+  name: string;
+  key: string;
+}
+
+export type PgSource =
+  | { kind: 'none' }
+  | { kind: 'url'; url: string; where: string }
+  | { kind: 'url-secret'; ref: SecretRef; where: string }
+  | {
+      kind: 'v1';
+      where: string;
+      host: string;
+      port?: string;
+      user?: string;
+      database?: string;
+      sslMode?: string;
+      searchPath?: string;
+      passwordSecret?: SecretRef;
+    };
+
+export interface HelmValues {
+  path: string;
+  shape: 'v1' | 'v2';
+  replicas: number;
+  postgres: PgSource;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+
+export function readHelmValues(path: string): HelmValues {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      `cannot read values file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(e)}`,
+      'pass the values.yaml you give to helm install with --values',
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text, { prettyErrors: false });
+  } catch (e) {
+    const first = errorMessage(e).split('\n')[0];
+    throw new ConfigError(`values file ${path} is not valid YAML: ${first}`, 'fix the YAML (helm would reject it too)');
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (!isObj(doc)) throw new ConfigError(`values file ${path} is not a YAML mapping`, 'a Helm values file is a mapping of keys');
+  return interpretValues(doc, path);
+}
+
+export function interpretValues(doc: Obj, path: string): HelmValues {
+  const coder = doc.coder;
+  const coderd = doc.coderd;
+  if (isObj(coder)) {
+    const replicas = Number(coder.replicaCount ?? 1);
+    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, postgres: v2Postgres(coder) };
+  }
+  if (isObj(coderd) || isObj(doc.postgres)) {
+    const replicas = Number((isObj(coderd) ? coderd.replicas : undefined) ?? 1);
+    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, postgres: v1Postgres(doc) };
+  }
+  throw new ConfigError(
+    `values file ${path} has neither coder.* (Coder v2 chart) nor coderd.*/postgres.* (Coder v1 chart)`,
+    'pass the values file of the Coder Helm chart, or use --coder-version and --postgres-url instead',
+  );
+}
+
+function v2Postgres(coder: Obj): PgSource {
+  const env = Array.isArray(coder.env) ? coder.env : [];
+  for (const e of env) {
+    if (!isObj(e) || e.name !== 'CODER_PG_CONNECTION_URL') continue;
+    const where = 'values coder.env CODER_PG_CONNECTION_URL';
+    const literal = str(e.value);
+    if (literal) return { kind: 'url', url: literal, where };
+    const ref = isObj(e.valueFrom) && isObj(e.valueFrom.secretKeyRef) ? e.valueFrom.secretKeyRef : undefined;
+    const name = str(ref?.name);
+    const key = str(ref?.key);
+    if (name && key) return { kind: 'url-secret', ref: { name, key }, where };
+  }
+  return { kind: 'none' };
+}
+
+function v1Postgres(doc: Obj): PgSource {
+  const pg = isObj(doc.postgres) ? doc.postgres : {};
+  const host = str(pg.host);
+  if (!host) return { kind: 'none' }; // built-in TimescaleDB, nothing external to check
+  const secret = str(pg.passwordSecret);
+  return {
+    kind: 'v1',
+    where: 'values postgres.*',
+    host,
+    ...(str(pg.port) ? { port: str(pg.port) } : {}),
+    ...(str(pg.user) ? { user: str(pg.user) } : {}),
+    ...(str(pg.database) ? { database: str(pg.database) } : {}),
+    ...(str(pg.sslMode) ? { sslMode: str(pg.sslMode) } : {}),
+    ...(str(pg.searchPath) ? { searchPath: str(pg.searchPath) } : {}),
+    ...(secret ? { passwordSecret: { name: secret, key: 'password' } } : {}),
+  };
+}
