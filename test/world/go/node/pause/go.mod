@@ -1,0 +1,3 @@
+module preflight.local/pause
+
+go 1.24
