@@ -10,8 +10,10 @@ export class Redactor {
   add(secret: string | undefined | null): void {
     if (!secret || secret.length < 3) return; // too short to redact without wrecking text
     this.secrets.add(secret);
-    const enc = encodeURIComponent(secret);
-    if (enc !== secret) this.secrets.add(enc);
+    // URL-encoded forms: encodeURIComponent's, and every non-alphanumeric escaped (%21 for !).
+    for (const enc of [encodeURIComponent(secret), [...secret].map((c) => (/[A-Za-z0-9]/.test(c) ? c : encodeURIComponent(c) === c ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : encodeURIComponent(c))).join('')]) {
+      if (enc !== secret) this.secrets.add(enc);
+    }
   }
 
   get size(): number {

@@ -8,7 +8,7 @@ import { countStatuses, SCHEMA_VERSION, type Report } from '../../src/report/mod
 import { worstStatus } from '../../src/engine/run.ts';
 
 const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../schema/report.schema.json', import.meta.url)), 'utf8'));
-const ajv = new Ajv.default({ allErrors: true, strict: true });
+const ajv = new Ajv.default({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 addFormats.default(ajv);
 const validate = ajv.compile(schema);
 
