@@ -1,0 +1,137 @@
+// The built CLI against real PostgreSQL servers of the world: passes, definite failures,
+// unreachable servers — and the password never appears in any output.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
+import { freePort } from '../world/proc.ts';
+import { assertValidReport } from '../helpers/report.ts';
+import { cleanEnv, runCli, type CliRun } from '../helpers/cli.ts';
+import type { Report } from '../../src/report/model.ts';
+
+let plain: PgInstance;
+let tls: PgInstance;
+const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-pg-'));
+
+beforeAll(async () => {
+  [plain, tls] = await Promise.all([startPostgres({ major: 17 }), startPostgres({ major: 16, tls: 'on', tlsRequired: true })]);
+});
+afterAll(async () => {
+  await Promise.all([plain && stopPostgres(plain), tls && stopPostgres(tls)]);
+});
+
+/** postgres://coder:<pw>@127.0.0.1:<port>/coder with the given query. */
+function url(pg: PgInstance, query: string, password = pg.roles.coder.password): string {
+  return `postgres://coder:${encodeURIComponent(password)}@127.0.0.1:${pg.port}/coder${query}`;
+}
+
+async function runJson(args: string[], env = cleanEnv()): Promise<{ r: CliRun; report: Report }> {
+  const r = await runCli([...args, '-o', 'json'], { env });
+  let report: unknown;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  assertValidReport(report);
+  return { r, report };
+}
+const pgResult = (report: Report) => report.results.find((x) => x.id === 'postgres.connect')!;
+const secretsOf = (pg: PgInstance) => [pg.roles.coder.password, pg.roles.superuser.password, encodeURIComponent(pg.roles.coder.password)];
+function expectNoSecret(r: CliRun, pg: PgInstance, ...files: string[]) {
+  for (const s of secretsOf(pg)) {
+    expect(r.stdout).not.toContain(s);
+    expect(r.stderr).not.toContain(s);
+    for (const f of files) expect(readFileSync(f, 'utf8')).not.toContain(s);
+  }
+}
+
+describe('postgres.connect against real servers', () => {
+  it('passes on PostgreSQL 17 with sslmode=disable, reporting the real version', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=disable')]);
+    expect(r.code).toBe(0);
+    const res = pgResult(report);
+    expect(res.status).toBe('pass');
+    expect(res.evidence).toMatchObject({ serverVersion: plain.serverVersion, serverVersionNum: plain.serverVersionNum, tls: false, sslmode: 'disable' });
+    expect(res.vantage).toMatch(/^this machine/);
+    expect(report.target.postgres?.url).toContain('[REDACTED]');
+    expectNoSecret(r, plain);
+  });
+
+  it('fails like Coder would when the URL has no sslmode (lib/pq: require) and the server has no TLS', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(plain, '')]);
+    expect(r.code).toBe(3);
+    const res = pgResult(report);
+    expect(res.status).toBe('fail');
+    expect(res.summary).toMatch(/does not support TLS/);
+    expect(res.remediation).toMatch(/sslmode=disable/);
+  });
+
+  it('passes over verified TLS (verify-full with the CA) and reports TLS in use', async () => {
+    const ca = tls.tlsFiles!.caCert;
+    const { r, report } = await runJson(['--postgres-url', url(tls, `?sslmode=verify-full&sslrootcert=${ca}`)]);
+    expect(r.code).toBe(0);
+    expect(pgResult(report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'verify-full' } });
+  });
+
+  it('passes with the default sslmode (require) against a TLS server, without verification', async () => {
+    const { report } = await runJson(['--postgres-url', url(tls, '')]);
+    expect(pgResult(report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'require' } });
+  });
+
+  it('fails when the certificate cannot be verified (verify-full without the CA)', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(tls, '?sslmode=verify-full')]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report).summary).toMatch(/TLS verification failed/);
+  });
+
+  it('fails on a wrong password, and never prints either password', async () => {
+    const d = tmp();
+    const wrong = 'Wr0ng-But-Secret!';
+    const r = await runCli(['--postgres-url', url(plain, '?sslmode=disable', wrong), '-o', 'table', '-o', `json=${join(d, 'r.json')}`, '-o', `junit=${join(d, 'j.xml')}`, '-o', `markdown=${join(d, 'r.md')}`, '--debug']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAIL .*postgres\.connect/);
+    expect(JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).results[0].summary).toMatch(/password authentication failed for user "coder"/);
+    for (const out of [r.stdout, r.stderr, ...['r.json', 'j.xml', 'r.md'].map((f) => readFileSync(join(d, f), 'utf8'))]) {
+      expect(out).not.toContain(wrong);
+      expect(out).not.toContain(encodeURIComponent(wrong));
+    }
+    expectNoSecret(r, plain, join(d, 'r.json'), join(d, 'j.xml'), join(d, 'r.md'));
+  });
+
+  it('fails when the database does not exist', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=disable').replace('/coder?', '/nosuchdb?')]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report).summary).toMatch(/database "nosuchdb" does not exist/);
+  });
+
+  it('fails on an sslmode Coder does not support', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=prefer')]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report).summary).toMatch(/unsupported sslmode "prefer"/);
+  });
+
+  it('is an error (exit 1), not a fail, when nothing listens at the address from here', async () => {
+    const port = await freePort();
+    const { r, report } = await runJson(['--postgres-url', `postgres://coder:x@127.0.0.1:${port}/coder?sslmode=disable`]);
+    expect(r.code).toBe(1);
+    expect(pgResult(report)).toMatchObject({ status: 'error', evidence: { reason: 'unreachable' } });
+    expect(pgResult(report).summary).toMatch(/from this machine/);
+  });
+
+  it('reads CODER_PG_CONNECTION_URL, as Coder does', async () => {
+    const { report } = await runJson([], cleanEnv({ CODER_PG_CONNECTION_URL: url(plain, '?sslmode=disable') }));
+    expect(pgResult(report)).toMatchObject({ status: 'pass' });
+    expect(report.target.postgres?.source).toBe('CODER_PG_CONNECTION_URL');
+  });
+
+  it('reads the database URL from a v2 values file and takes the v2 profile from it', async () => {
+    const f = join(tmp(), 'values.yaml');
+    writeFileSync(f, `coder:\n  replicaCount: 2\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      value: "${url(plain, '?sslmode=disable')}"\n`);
+    const { r, report } = await runJson(['--values', f]);
+    expect(pgResult(report)).toMatchObject({ status: 'pass' });
+    expect(report.profile.name).toBe('v2');
+    expectNoSecret(r, plain);
+  });
+});
