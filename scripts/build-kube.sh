@@ -44,7 +44,7 @@ version_ok() {
   esac
   case $1 in
     etcd) [[ $out == *"etcd Version: ${ETCD_VERSION#v}"* ]] ;;
-    kwok) [[ $out == *"${KWOK_VERSION}"* ]] ;;
+    kwok) [[ $out == *"${KWOK_VERSION}"* && -f $BIN/kwok-stages/pod-ready.yaml ]] ;;
     *) [[ $out == *"${K8S_VERSION}"* ]] ;;
   esac
 }
@@ -126,6 +126,13 @@ build_kwok() {
   local t0=$SECONDS p=sigs.k8s.io/kwok/pkg/consts
   (cd "$GODIR/kwok" && go build -ldflags="-s -w -X $p.Version=${KWOK_VERSION} -X $p.BinaryName=kwok" -o "$BIN/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok)
   mv "$BIN/kwok.tmp" "$BIN/kwok"
+  # Standalone kwok has no built-in stages; ship the upstream ones next to the binary.
+  local stages
+  stages=$(cd "$GODIR/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage
+  mkdir -p "$BIN/kwok-stages"
+  cp -f "$stages/node/fast/node-initialize.yaml" "$stages/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+    "$stages/pod/fast/pod-ready.yaml" "$stages/pod/fast/pod-complete.yaml" "$stages/pod/fast/pod-delete.yaml" "$BIN/kwok-stages/"
+  chmod u+w "$BIN/kwok-stages/"*
   say "built kwok in $((SECONDS - t0)) s"
 }
 

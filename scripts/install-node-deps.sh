@@ -11,6 +11,7 @@ PKGS=(
   containernetworking-plugins  # bridge, host-local, loopback, portmap in /usr/lib/cni
   busybox-static               # rootfs of preflight.local/busybox:1 (httpd, wget, nc, sh)
   iptables                     # kube-router + portmap (nf_tables backend)
+  nftables                     # `nft delete table` on teardown: iptables-nft leaves empty tables behind
   ipset                        # kube-router's NetworkPolicy sets
   iproute2                     # ip link/addr/netns for setup and teardown checks
   conntrack                    # flush pod flows on teardown (optional but cheap)

@@ -92,7 +92,7 @@ describe('postgres.connect against real servers', () => {
     const r = await runCli(['--postgres-url', url(plain, '?sslmode=disable', wrong), '-o', 'table', '-o', `json=${join(d, 'r.json')}`, '-o', `junit=${join(d, 'j.xml')}`, '-o', `markdown=${join(d, 'r.md')}`, '--debug']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/FAIL .*postgres\.connect/);
-    expect(JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')).results[0].summary).toMatch(/password authentication failed for user "coder"/);
+    expect(pgResult(JSON.parse(readFileSync(join(d, 'r.json'), 'utf8'))).summary).toMatch(/password authentication failed for user "coder"/);
     for (const out of [r.stdout, r.stderr, ...['r.json', 'j.xml', 'r.md'].map((f) => readFileSync(join(d, f), 'utf8'))]) {
       expect(out).not.toContain(wrong);
       expect(out).not.toContain(encodeURIComponent(wrong));
