@@ -6,6 +6,7 @@ export type { PgTlsFiles } from './postgres/tls.ts';
 export {
   startPostgres,
   stopPostgres,
+  stopPostgresDaemon,
   type PgInstance,
   type PgRole,
   type PgAuthMethod,
