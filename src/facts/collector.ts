@@ -31,12 +31,19 @@ export class Resources {
     return value;
   }
 
-  async closeAll(): Promise<void> {
+  /** Dispose everything; a handle still being created gets `graceMs` to settle, then is left to exit. */
+  async closeAll(graceMs = 2000): Promise<void> {
     const all = [...this.items.values()];
     this.items.clear();
     await Promise.allSettled(
       all.map(async (it) => {
-        const v = await it.value.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<undefined>((r) => {
+          timer = setTimeout(() => r(undefined), graceMs);
+          timer.unref();
+        });
+        const v = await Promise.race([it.value.catch(() => undefined), late]);
+        clearTimeout(timer);
         if (v !== undefined && it.dispose) await it.dispose(v);
       }),
     );

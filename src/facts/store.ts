@@ -65,7 +65,12 @@ export class FactStore {
       timer.unref();
     });
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(new FactError('aborted', 'the run was interrupted before this was gathered'));
+      const onAbort = () =>
+        reject(
+          (this.signal.reason as Error | undefined)?.message === 'timeout'
+            ? new FactError('timeout', 'the run ran out of time (--timeout) before this was gathered', 'raise --timeout, or check the network path')
+            : new FactError('aborted', 'the run was interrupted before this was gathered'),
+        );
       if (this.signal.aborted) onAbort();
       else this.signal.addEventListener('abort', onAbort, { once: true });
     });

@@ -99,7 +99,8 @@ export async function connect(s: PgSettings, timeoutMs: number, signal: AbortSig
   const pg = (await import('pg')).default;
   const client = new pg.Client(config);
   client.on('error', () => {}); // a server dying mid-run surfaces on the next query, not as a crash
-  const onAbort = () => void client.end().catch(() => {});
+  // end() does not interrupt a connect in progress: destroy the socket so connect() settles now.
+  const onAbort = () => (client as unknown as { connection?: { stream?: { destroy(e?: Error): void } } }).connection?.stream?.destroy(new Error('aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   const started = performance.now();
   try {

@@ -1,0 +1,66 @@
+// The whole local world in one place: what `npm run world -- up/down`, the demo and the vitest
+// global setup start and stop. Its description is written to <worldDir>/world.json.
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPostgres, startPgBouncer, type PgBouncerInstance, type PgInstance } from './postgres.ts';
+import { startDelayProxyDaemon } from './delay-proxy.ts';
+import { stopAll, worldDir, type Daemon } from './proc.ts';
+
+export interface WorldOptions {
+  /** PostgreSQL majors to start (plain, no TLS), e.g. [17]. */
+  pg: number[];
+  /** Start the real control plane. */
+  kube: boolean;
+  /** Add PgBouncer (transaction pooling) in front of the first PostgreSQL. */
+  pgbouncer?: boolean;
+  /** Add a TCP delay proxy (one-way ms each direction) in front of the first PostgreSQL. */
+  delayMs?: number;
+}
+
+export interface WorldInfo {
+  dir: string;
+  startedAt: string;
+  postgres: PgInstance[];
+  pgbouncer?: PgBouncerInstance;
+  delayProxy?: { port: number; pid: number; delayMs: number; url: string };
+  kube?: unknown;
+  startupMs: number;
+}
+
+const stateFile = () => join(worldDir, 'world.json');
+
+export function readWorld(): WorldInfo | undefined {
+  if (!existsSync(stateFile())) return undefined;
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as WorldInfo;
+}
+
+export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
+  const started = performance.now();
+  mkdirSync(worldDir, { recursive: true });
+  const info: WorldInfo = { dir: worldDir, startedAt: new Date().toISOString(), postgres: [], startupMs: 0 };
+  try {
+    const pgs = Promise.all(o.pg.map((major) => startPostgres({ major, name: `pg${major}` })));
+    const kube = o.kube ? (await import('./kube.ts')).upKube() : undefined;
+    info.postgres = await pgs;
+    const first = info.postgres[0];
+    if (first && o.pgbouncer) info.pgbouncer = await startPgBouncer(first);
+    if (first && o.delayMs !== undefined) {
+      const p = await startDelayProxyDaemon({ name: `${first.name}-delay`, target: { host: first.host, port: first.port }, upstreamDelayMs: o.delayMs, downstreamDelayMs: o.delayMs });
+      info.delayProxy = { port: p.port, pid: p.pid, delayMs: o.delayMs, url: first.urls.coder.replace(`:${first.port}/`, `:${p.port}/`) };
+    }
+    if (kube) info.kube = await kube;
+  } catch (e) {
+    await downWorld();
+    throw e;
+  }
+  info.startupMs = Math.round(performance.now() - started);
+  writeFileSync(stateFile(), JSON.stringify(info, null, 2));
+  return info;
+}
+
+/** Stop everything the world started (by PID), newest first, and forget it. */
+export async function downWorld(): Promise<Daemon[]> {
+  const stopped = await stopAll();
+  rmSync(stateFile(), { force: true });
+  return stopped;
+}
