@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
-  startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance,
+  isPostmaster, startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, stopWorldDaemon, type PgBouncerInstance, type PgInstance,
 } from '../world/postgres.ts';
 import { startDelayProxy, startDelayProxyDaemon, type DelayProxy } from '../world/delay-proxy.ts';
 import { isAlive, stopDaemon } from '../world/proc.ts';
@@ -298,6 +298,24 @@ describe('small max_connections', () => {
   it('stops and leaves no process behind', async () => {
     for (const c of held.splice(0)) await c.end();
     await stopAndExpectNoProcess(s);
+  });
+});
+
+describe('world down (stopWorldDaemon)', () => {
+  it('stops a PostgreSQL with a client still connected by fast shutdown, leaving no process', async () => {
+    const s = await start({ major: 12 });
+    const held = new pg.Client({ connectionString: s.urls.coder });
+    held.on('error', () => {});
+    await held.connect();
+    const pids = processTree(s.pid);
+    expect(isPostmaster(s.pid)).toBe(true);
+    await stopWorldDaemon({ name: s.name, pid: s.pid, log: s.log });
+    expect(pids.filter(isAlive)).toEqual([]);
+    // A smart shutdown (stopDaemon's SIGTERM) would wait for the client and end in SIGKILL.
+    const log = readFileSync(s.log, 'utf8');
+    expect(log).toContain('received fast shutdown request');
+    expect(log).toContain('database system is shut down');
+    await held.end().catch(() => {});
   });
 });
 

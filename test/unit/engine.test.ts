@@ -178,9 +178,11 @@ describe('runChecks', () => {
   it('reports not-evaluated checks as error when the run is aborted', async () => {
     const ac = new AbortController();
     ac.abort();
-    const facts = store({ 'kubernetes.version': okKube({ n: 0 }) }, ac.signal);
+    const slow = defineCollector({ id: 'kubernetes.version', timeoutMs: 5000, collect: () => new Promise<KubeVersionFact>((r) => setTimeout(() => r(kubeFact), 1000).unref()) });
+    const facts = store({ 'kubernetes.version': slow }, ac.signal);
     const [r] = await runChecks({ checks: [check('kubernetes.x', () => ({ status: 'pass', summary: 'ok' }))], facts, context: ctx, redactor: new Redactor(), signal: ac.signal });
     expect(r!.status).toBe('error');
+    expect(await facts.get('kubernetes.version')).toMatchObject({ ok: false, reason: 'aborted' });
   });
 });
 

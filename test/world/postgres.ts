@@ -7,6 +7,8 @@ export {
   startPostgres,
   stopPostgres,
   stopPostgresDaemon,
+  stopWorldDaemon,
+  isPostmaster,
   type PgInstance,
   type PgRole,
   type PgAuthMethod,

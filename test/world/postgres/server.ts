@@ -2,9 +2,9 @@
 // through startDaemon (so we hold the postmaster PID), on a free 127.0.0.1 port, with the roles
 // the checks are tested against.
 import { execFile } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import {
@@ -334,7 +334,8 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
  * *smart* shutdown that waits for every client to disconnect, and every backend calls setsid(), so
  * the process-group signal never reaches them — with one idle client open, stopDaemon waits its
  * whole grace period and then SIGKILLs the postmaster (measured: 10.2 s). Use this (or
- * stopPostgres) for PostgreSQL daemons in `world down`.
+ * stopPostgres, or stopWorldDaemon for any daemon) in `world down`. Not for PgBouncer: its SIGINT
+ * waits for open transactions (its SIGTERM, in 1.18, exits at once).
  */
 export async function stopPostgresDaemon(d: Daemon): Promise<void> {
   if (isAlive(d.pid)) {
@@ -347,6 +348,25 @@ export async function stopPostgresDaemon(d: Daemon): Promise<void> {
     while (isAlive(d.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   }
   await stopDaemon(d, 2_000);
+}
+
+/** Whether `pid` runs a PostgreSQL server binary (from /proc; false when it is gone). */
+export function isPostmaster(pid: number): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return basename(argv0) === 'postgres';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Drop-in replacement for stopDaemon when stopping the whole world (`world down`): PostgreSQL
+ * postmasters get a fast shutdown first (see stopPostgresDaemon), every other daemon stopDaemon.
+ */
+export async function stopWorldDaemon(d: Daemon): Promise<void> {
+  if (isPostmaster(d.pid)) await stopPostgresDaemon(d);
+  else await stopDaemon(d);
 }
 
 export interface StopPostgresOptions {
