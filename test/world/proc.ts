@@ -20,6 +20,8 @@ export interface Daemon {
   name: string;
   pid: number;
   log: string;
+  /** The signal that stops it cleanly and fast (PostgreSQL: SIGINT; SIGTERM is its "smart" shutdown). */
+  stopSignal?: NodeJS.Signals;
 }
 
 const pidFile = () => join(worldDir, 'pids.json');
@@ -77,6 +79,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   account?: Account;
+  /** Sent first by stopDaemon (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** Start a long-running process detached, stdout+stderr to `<worldDir>/logs/<name>.log`, and record its PID. */
@@ -96,7 +100,7 @@ export function startDaemon(opts: StartOptions): Daemon {
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${opts.name} (${opts.command})`);
   child.unref();
-  const daemon = { name: opts.name, pid: child.pid, log };
+  const daemon: Daemon = { name: opts.name, pid: child.pid, log, ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}) };
   writeDaemons([...recordedDaemons().filter((d) => d.name !== opts.name), daemon]);
   return daemon;
 }
@@ -112,7 +116,7 @@ export function isAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM the daemon's process group, wait, then SIGKILL; forget it. */
+/** Its stop signal (default SIGTERM) to the daemon's process group, wait, then SIGKILL; forget it. */
 export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<void> {
   const signal = (sig: NodeJS.Signals) => {
     for (const target of [-d.pid, d.pid]) {
@@ -124,7 +128,7 @@ export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<void> {
     }
   };
   if (isAlive(d.pid)) {
-    signal('SIGTERM');
+    signal(d.stopSignal ?? 'SIGTERM');
     const deadline = Date.now() + graceMs;
     while (isAlive(d.pid) && Date.now() < deadline) await sleep(50);
     if (isAlive(d.pid)) signal('SIGKILL');
