@@ -46,7 +46,9 @@ function unparsableControlFiles(major: PgMajor, install: string): string[] {
  */
 function derivedInstall(major: PgMajor, variant: string, drop: (file: string) => boolean): string {
   const src = pgPackageDir(major);
-  const dest = join(worldDir, 'pg-install', `${major}-${variant}`);
+  // Keyed by the package version: an upgraded package gets a fresh copy, never a stale one.
+  const { version } = JSON.parse(readFileSync(join(src, '..', 'package.json'), 'utf8')) as { version: string };
+  const dest = join(worldDir, 'pg-install', `${version}-${variant}`);
   if (existsSync(join(dest, '.complete'))) return dest;
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
