@@ -46,7 +46,10 @@ export function classifyKubeError(e: unknown): { reason: 'forbidden' | 'unauthor
   if (sysCode === 'ECONNREFUSED' || sysCode === 'ECONNRESET' || sysCode === 'EHOSTUNREACH' || sysCode === 'ENETUNREACH' || sysCode === 'UND_ERR_SOCKET')
     return { reason: 'unreachable', message: `${sysCode}: ${msg}` };
   if (sysCode === 'ETIMEDOUT' || sysCode === 'UND_ERR_CONNECT_TIMEOUT' || sysCode === 'UND_ERR_HEADERS_TIMEOUT') return { reason: 'timeout', message: `${sysCode}: ${msg}` };
-  if (typeof sysCode === 'string' && /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS|HOSTNAME|ALTNAME/i.test(sysCode)) return { reason: 'tls', message: `TLS: ${sysCode}: ${msg}` };
+  // Node's TLS verification codes: UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT,
+  // SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, UNABLE_TO_GET_ISSUER_CERT…
+  if (typeof sysCode === 'string' && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME|VERIFY|SIGNATURE|ISSUER|PEM|ASN1/i.test(sysCode)) return { reason: 'tls', message: `TLS: ${sysCode}: ${msg}` };
+  if (/certificate|self[- ]signed|tls|ssl/i.test(msg)) return { reason: 'tls', message: `TLS: ${msg}` };
   if (status !== undefined) return { reason: 'protocol', message: `HTTP ${status}: ${bodyMessage(err.body) ?? msg}`, status };
   return { reason: 'unreachable', message: msg || 'request failed' };
 }

@@ -40,7 +40,7 @@ export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
   const info: WorldInfo = { dir: worldDir, startedAt: new Date().toISOString(), postgres: [], startupMs: 0 };
   try {
     const pgs = Promise.all(o.pg.map((major) => startPostgres({ major, name: `pg${major}` })));
-    const kube = o.kube ? (await import('./kube.ts')).upKube() : undefined;
+    const kube = o.kube ? (await import('./kube/kube.ts')).upKube() : undefined;
     info.postgres = await pgs;
     const first = info.postgres[0];
     if (first && o.pgbouncer) info.pgbouncer = await startPgBouncer(first);

@@ -1,0 +1,134 @@
+// The built CLI against the world's real kube-apiserver: admin and restricted users, broken
+// credentials, a wrong CA, a dead port; and database settings read from a real Secret.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kubeConfig } from '../world/kube/kube.ts';
+import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
+import { freePort } from '../world/proc.ts';
+import { assertValidReport } from '../helpers/report.ts';
+import { cleanEnv, runCli, type CliRun } from '../helpers/cli.ts';
+import type { Report } from '../../src/report/model.ts';
+
+const kube = inject('kube');
+const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-kube-'));
+const NS = 'preflight-e2e';
+let pg: PgInstance;
+
+async function runJson(args: string[]): Promise<{ r: CliRun; report: Report }> {
+  const r = await runCli([...args, '-o', 'json'], { env: cleanEnv() });
+  let report: unknown;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  assertValidReport(report);
+  return { r, report };
+}
+const byId = (report: Report, id: string) => report.results.find((x) => x.id === id)!;
+
+/** A copy of the admin kubeconfig with one edit applied. */
+function variant(edit: (doc: Record<string, any>) => void): string {
+  const doc = parse(readFileSync(kube.kubeconfig, 'utf8')) as Record<string, any>;
+  edit(doc);
+  const f = join(tmp(), 'kubeconfig');
+  writeFileSync(f, stringify(doc));
+  return f;
+}
+
+beforeAll(async () => {
+  pg = await startPostgres({ major: 17 });
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const api = kubeConfig(kube, 'admin').makeApiClient(CoreV1Api);
+  await api.createNamespace({ body: { metadata: { name: NS } } }).catch(() => undefined);
+  await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'coder-db-url' }, stringData: { url: pg.urls.coder } } }).catch(async () => {
+    await api.replaceNamespacedSecret({ name: 'coder-db-url', namespace: NS, body: { metadata: { name: 'coder-db-url' }, stringData: { url: pg.urls.coder } } });
+  });
+});
+afterAll(async () => {
+  if (pg) await stopPostgres(pg);
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  await kubeConfig(kube, 'admin').makeApiClient(CoreV1Api).deleteNamespace({ name: NS }).catch(() => undefined);
+});
+
+describe('kubernetes.api against a real kube-apiserver', () => {
+  it('passes with the admin kubeconfig and reports the real server version', async () => {
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(0);
+    const res = byId(report, 'kubernetes.api');
+    expect(res.status).toBe('pass');
+    expect(res.evidence).toMatchObject({ version: kube.version, server: kube.server, context: kube.contexts.admin });
+    expect(report.target.kubernetes).toMatchObject({ server: kube.server, context: kube.contexts.admin });
+  });
+
+  it('passes for the restricted (view-only) user too: /version is public to authenticated users', async () => {
+    const { report } = await runJson(['--kubeconfig', kube.viewerKubeconfig, '--check', 'kubernetes.api']);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'pass', evidence: { version: kube.version } });
+  });
+
+  it('fails with 401 on credentials the server does not accept', async () => {
+    const f = variant((d) => {
+      d.users = d.users.map((u: { name: string }) => ({ name: u.name, user: { token: 'not-a-valid-token' } }));
+    });
+    const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(3);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'unauthorized' } });
+    expect(r.stdout).not.toContain('not-a-valid-token');
+  });
+
+  it('fails on a CA that does not match the server certificate', async () => {
+    const other = readFileSync(pg.tlsFiles?.caCert ?? join(kube.pkiDir, 'ca.crt'), 'utf8');
+    const selfSigned = pg.tlsFiles ? other : '';
+    const f = variant((d) => {
+      for (const c of d.clusters) {
+        delete c.cluster['certificate-authority'];
+        c.cluster['certificate-authority-data'] = Buffer.from(selfSigned || '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+      }
+    });
+    const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(3);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
+  });
+
+  it('fails when nothing listens at the server address', async () => {
+    const port = await freePort();
+    const f = variant((d) => {
+      for (const c of d.clusters) c.cluster.server = `https://127.0.0.1:${port}`;
+    });
+    const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(3);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'unreachable' } });
+  });
+});
+
+describe('database settings from a Secret named in the values file', () => {
+  const values = (secret: string) => {
+    const f = join(tmp(), 'values.yaml');
+    writeFileSync(f, `coder:\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      valueFrom:\n        secretKeyRef:\n          name: ${secret}\n          key: url\n`);
+    return f;
+  };
+
+  it('reads the URL from the Secret and connects, never printing it', async () => {
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('coder-db-url')]);
+    expect(r.code).toBe(0);
+    expect(byId(report, 'postgres.connect')).toMatchObject({ status: 'pass', evidence: { serverVersion: pg.serverVersion } });
+    expect(report.target.postgres?.source).toContain('Secret coder-db-url/url');
+    expect(r.stdout).not.toContain(pg.roles.coder.password);
+  });
+
+  it('fails when the Secret the values file names does not exist (Coder would not start)', async () => {
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('no-such-secret')]);
+    expect(r.code).toBe(3);
+    expect(byId(report, 'postgres.connect')).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
+  });
+
+  it('is an error (forbidden), not a pass or fail, when the user may not read Secrets', async () => {
+    const { r, report } = await runJson(['--kubeconfig', kube.viewerKubeconfig, '-n', NS, '--values', values('coder-db-url')]);
+    expect(r.code).toBe(1);
+    const res = byId(report, 'postgres.connect');
+    expect(res).toMatchObject({ status: 'error', evidence: { reason: 'forbidden' } });
+  });
+});
