@@ -10,7 +10,7 @@ import {
   isPostmaster, startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, stopWorldDaemon, type PgBouncerInstance, type PgInstance,
 } from '../world/postgres.ts';
 import { startDelayProxy, startDelayProxyDaemon, type DelayProxy } from '../world/delay-proxy.ts';
-import { isAlive, stopDaemon } from '../world/proc.ts';
+import { isAlive, recordedDaemons, stopDaemon } from '../world/proc.ts';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -301,21 +301,35 @@ describe('small max_connections', () => {
   });
 });
 
-describe('world down (stopWorldDaemon)', () => {
-  it('stops a PostgreSQL with a client still connected by fast shutdown, leaving no process', async () => {
-    const s = await start({ major: 12 });
+describe('world down', () => {
+  /** Stop with a client still connected; a smart shutdown (SIGTERM) would wait for it, then SIGKILL. */
+  async function stopWithClientConnected(s: PgInstance, stop: () => Promise<void>): Promise<void> {
     const held = new pg.Client({ connectionString: s.urls.coder });
     held.on('error', () => {});
     await held.connect();
     const pids = processTree(s.pid);
-    expect(isPostmaster(s.pid)).toBe(true);
-    await stopWorldDaemon({ name: s.name, pid: s.pid, log: s.log });
+    expect(pids.length).toBeGreaterThan(3);
+    await stop();
     expect(pids.filter(isAlive)).toEqual([]);
-    // A smart shutdown (stopDaemon's SIGTERM) would wait for the client and end in SIGKILL.
     const log = readFileSync(s.log, 'utf8');
     expect(log).toContain('received fast shutdown request');
+    expect(log).not.toContain('received smart shutdown request');
     expect(log).toContain('database system is shut down');
     await held.end().catch(() => {});
+  }
+
+  it('plain stopDaemon on the recorded daemon (stopAll) makes a fast shutdown', async () => {
+    const s = await start({ major: 12 });
+    const rec = recordedDaemons().find((d) => d.name === s.name);
+    expect(rec).toMatchObject({ pid: s.pid, stopSignal: 'SIGINT' });
+    await stopWithClientConnected(s, () => stopDaemon(rec!));
+  });
+
+  it('stopWorldDaemon recognises a postmaster from its PID alone', async () => {
+    const s = await start({ major: 14 });
+    expect(isPostmaster(s.pid)).toBe(true);
+    expect(isPostmaster(process.pid)).toBe(false);
+    await stopWithClientConnected(s, () => stopWorldDaemon({ name: s.name, pid: s.pid, log: s.log }));
   });
 });
 

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import {
-  freePort, isAlive, ownedDir, recordedDaemons, startDaemon, stopDaemon, unprivilegedAccount, waitFor, worldDir,
+  freePort, ownedDir, recordedDaemons, startDaemon, stopDaemon, unprivilegedAccount, waitFor, worldDir,
   type Account, type Daemon,
 } from '../proc.ts';
 import { isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './binaries.ts';
@@ -260,6 +260,8 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
     args: ['-D', dataDir],
     env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
     account,
+    // Fast shutdown, so a plain stopDaemon/stopAll (world down) does not wait for clients.
+    stopSignal: 'SIGINT',
   });
 
   const urls = {
@@ -338,16 +340,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
  * waits for open transactions (its SIGTERM, in 1.18, exits at once).
  */
 export async function stopPostgresDaemon(d: Daemon): Promise<void> {
-  if (isAlive(d.pid)) {
-    try {
-      process.kill(d.pid, 'SIGINT');
-    } catch {
-      /* gone */
-    }
-    const deadline = Date.now() + 15_000;
-    while (isAlive(d.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  }
-  await stopDaemon(d, 2_000);
+  await stopDaemon({ ...d, stopSignal: 'SIGINT' }, 15_000);
 }
 
 /** Whether `pid` runs a PostgreSQL server binary (from /proc; false when it is gone). */
@@ -362,7 +355,8 @@ export function isPostmaster(pid: number): boolean {
 
 /**
  * Drop-in replacement for stopDaemon when stopping the whole world (`world down`): PostgreSQL
- * postmasters get a fast shutdown first (see stopPostgresDaemon), every other daemon stopDaemon.
+ * postmasters get a fast shutdown (see stopPostgresDaemon) even when their record predates
+ * `stopSignal`; every other daemon plain stopDaemon.
  */
 export async function stopWorldDaemon(d: Daemon): Promise<void> {
   if (isPostmaster(d.pid)) await stopPostgresDaemon(d);
