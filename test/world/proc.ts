@@ -54,7 +54,7 @@ const UNPRIVILEGED = 'coder-preflight';
 export function unprivilegedAccount(): Account {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid, name: process.env.USER ?? String(uid) };
-  const id = (flag: string) => Number(execFileSync('id', [flag, UNPRIVILEGED], { encoding: 'utf8' }).trim());
+  const id = (flag: string) => Number(execFileSync('id', [flag, UNPRIVILEGED], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   try {
     return { uid: id('-u'), gid: id('-g'), name: UNPRIVILEGED };
   } catch {
