@@ -48,7 +48,8 @@ export default defineCollector({
         tls: row.ssl === true,
         versionNum,
         version: row.ver,
-        major: versionNum >= 100000 ? Math.floor(versionNum / 10000) : Math.floor(versionNum / 100) / 100,
+        // 10+: 170002 → 17; before 10 the major had two parts: 90624 → 9.6
+        major: versionNum >= 100000 ? Math.floor(versionNum / 10000) : Math.floor(versionNum / 10000) + (Math.floor(versionNum / 100) % 100) / 10,
         versionString: row.full,
         connectMs,
       };
