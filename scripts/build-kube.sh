@@ -102,7 +102,7 @@ build_k8s() {
   for c in "${missing[@]}"; do
     local est="~1 min with a warm Go cache"
     [[ -d $(go env GOCACHE) ]] && [[ $(du -sm "$(go env GOCACHE)" 2>/dev/null | cut -f1) -gt 1500 ]] ||
-      est="first time: ~10-25 min for kube-apiserver, a few min for each next one, on 2 cores"
+      est="first time: ~3-6 min for kube-apiserver, ~1 min for each next one, on 2 cores"
     say "building $c ${K8S_VERSION} ($est)…"
     local t0=$SECONDS
     (cd "$GODIR/k8s" && go build -tags=selinux,notest,grpcnotrace -ldflags="$ldf" -o "$BIN/$c.tmp" "k8s.io/kubernetes/cmd/$c")
@@ -113,7 +113,7 @@ build_k8s() {
 
 build_etcd() {
   version_ok etcd && return 0
-  say "building etcd ${ETCD_VERSION} (first time: ~2-5 min)…"
+  say "building etcd ${ETCD_VERSION} (first time: ~1 min)…"
   local t0=$SECONDS p=go.etcd.io/etcd/api/v3/version
   (cd "$GODIR/etcd" && go build -ldflags="-s -w -X $p.GitSHA=0000000" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3)
   mv "$BIN/etcd.tmp" "$BIN/etcd"
@@ -122,7 +122,7 @@ build_etcd() {
 
 build_kwok() {
   version_ok kwok && return 0
-  say "building kwok ${KWOK_VERSION} (first time: ~2-5 min)…"
+  say "building kwok ${KWOK_VERSION} (first time: ~1 min)…"
   local t0=$SECONDS p=sigs.k8s.io/kwok/pkg/consts
   (cd "$GODIR/kwok" && go build -ldflags="-s -w -X $p.Version=${KWOK_VERSION} -X $p.BinaryName=kwok" -o "$BIN/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok)
   mv "$BIN/kwok.tmp" "$BIN/kwok"
