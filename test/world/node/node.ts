@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type Daemon, freePort, isAlive, repoRoot, startDaemon, stopDaemon, waitFor, worldDir } from '../proc.ts';
+import { type Daemon, freePort, isAlive, recordedDaemons, repoRoot, startDaemon, stopDaemon, waitFor, worldDir } from '../proc.ts';
 import {
   type ContainerdPaths,
   containerdPaths,
@@ -638,12 +638,22 @@ export async function downNode(): Promise<string[]> {
   const d = nodeDir();
   const p = containerdPaths(d);
   const byName = (n: string) => info?.daemons.find((x) => x.name === n);
+  const t0 = Date.now();
+  let tl = t0;
+  const timings: string[] = [];
+  const mark = (what: string) => {
+    const now = Date.now();
+    timings.push(`${what} ${now - tl}ms`);
+    tl = now;
+  };
 
-  // 1. Controllers that act on the host or create pods.
+  // 1. Forwarders onto the bridge (expose.ts), then controllers that act on the host or create pods.
+  for (const dm of recordedDaemons().filter((x) => x.name.startsWith('node-expose-'))) await stopDaemon(dm, 2_000);
   for (const n of ['node-local-path-provisioner', 'node-kube-router']) {
     const dm = byName(n);
     if (dm) await stopDaemon(dm, 5_000);
   }
+  mark('controllers');
   // 2. Drop the Node object so the control plane forgets the pods (they are deleted with the node
   //    by the pod GC); done before the kubelet stops so it can't re-register.
   if (info?.kubectl && info.kubeconfig && existsSync(info.kubeconfig)) {
@@ -651,9 +661,11 @@ export async function downNode(): Promise<string[]> {
       errors.push(e.message),
     );
   }
+  mark('node object');
   // 3. kubelet, then every container/sandbox (ctr), then containerd, then its orphaned shims.
   const kubelet = byName('node-kubelet');
   if (kubelet) await stopDaemon(kubelet, 10_000);
+  mark('kubelet');
   const ctrd = byName('node-containerd');
   if (ctrd && isAlive(ctrd.pid)) {
     await removeAllContainers(p).catch((e: Error) => errors.push(`remove containers: ${e.message}`));
@@ -677,6 +689,7 @@ export async function downNode(): Promise<string[]> {
       errors.push(`${HOSTS_FILE}: ${(e as Error).message}`);
     }
   }
+  mark('containerd+shims');
   if (before) {
     // 4. Mounts (kubelet's rshared bind of its root dir, tmpfs volumes, overlay rootfs, netns).
     unmountNew(before, [d, '/run/containerd', '/var/lib/kubelet', '/run/netns', '/var/run/netns'], errors);
@@ -696,6 +709,7 @@ export async function downNode(): Promise<string[]> {
       }
     }
   }
+  mark('host restore');
   // 8. The node's files (never through a mount that is still there).
   const stillMounted = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
@@ -711,5 +725,12 @@ export async function downNode(): Promise<string[]> {
   const remaining = before ? diffHost(before, snapshotHost()) : [];
   if (!remaining.length) rmSync(hostFile(), { force: true });
   rmSync(stateFile(), { force: true });
+  mark('files');
+  try {
+    mkdirSync(join(worldDir, 'logs'), { recursive: true });
+    writeFileSync(join(worldDir, 'logs', 'node-down.log'), `${new Date().toISOString()} downNode ${Date.now() - t0}ms: ${timings.join(', ')}\n`, { flag: 'a' });
+  } catch {
+    /* best effort */
+  }
   return [...errors, ...remaining];
 }
