@@ -6,6 +6,7 @@
 # kubelet comes from scripts/build-kube.sh (same k8s.io/kubernetes pin as the control plane).
 # Output: $CACHE/bin/node-<key>/ (outside the clone, never committed). Prints the directory on
 # the last line of stdout. Re-running with everything present is a no-op.
+#   scripts/build-node.sh --print-bin-dir   print the directory without building; exit 1 if incomplete
 set -euo pipefail
 
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.10.0}   # go 1.26.0; recipe §7
@@ -23,6 +24,13 @@ gov=$("$GO" env GOVERSION)
 kr_sum=$(cat "$here/test/world/go/node/kube-router/go.mod" | sha256sum | cut -c1-6)
 key="kr${KUBE_ROUTER_VERSION#v}.${kr_sum}-lpp${LPP_VERSION#v}-pause${pause_sum}-${gov}"
 out="$CACHE/bin/node-$key"
+if [ "${1:-}" = --print-bin-dir ]; then
+  for b in pause kube-router local-path-provisioner; do
+    [ -x "$out/$b" ] || { echo "build-node: $out/$b missing; run scripts/build-node.sh" >&2; exit 1; }
+  done
+  echo "$out"
+  exit 0
+fi
 mkdir -p "$out"
 
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}" GOTOOLCHAIN=local

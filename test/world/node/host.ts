@@ -174,6 +174,42 @@ export function unmountNew(before: HostState, prefixes: string[], errors: string
   }
 }
 
+/**
+ * SIGKILL every process in cgroups created since `before` (the pods' containers and pause processes
+ * under /kubepods, or ctr's /k8s.io). Needed when containerd is already gone, e.g. after a plain
+ * stopAll(): killing a shim does not kill the container it served. Returns how many were killed.
+ */
+export function killNewCgroupProcs(before: HostState): number {
+  let killed = 0;
+  const walk = (dir: string) => {
+    let entries: import('node:fs').Dirent[] = [];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    try {
+      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+          killed++;
+        } catch {
+          /* gone */
+        }
+      }
+    } catch {
+      /* no procs file */
+    }
+    for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name));
+  };
+  for (const [h, kids] of Object.entries(cgroupChildren())) {
+    if (h !== 'memory' && h !== 'pids' && h !== 'freezer') continue; // every task is in each hierarchy; three suffice
+    const old = before.cgroups[h] ?? [];
+    for (const k of kids) if (!old.includes(k)) walk(join(CGROUP_ROOT, h, k));
+  }
+  return killed;
+}
+
 /** Remove cgroup dirs created since `before`, deepest first (they must be empty of processes). */
 export function removeNewCgroups(before: HostState, errors: string[]): void {
   const rmTree = (dir: string) => {

@@ -29,6 +29,7 @@ import {
 import {
   deleteNewLinks,
   diffHost,
+  killNewCgroupProcs,
   type HostState,
   loadHost,
   removeNewCgroups,
@@ -128,14 +129,21 @@ export const nodeDir = () => join(worldDir, 'node');
 const stateFile = () => join(nodeDir(), 'node.json');
 const hostFile = () => join(worldDir, 'node-host-before.json');
 
-/** Directory of kube-router, local-path-provisioner and pause (built by scripts/build-node.sh). */
+/** Directory of kube-router, local-path-provisioner and pause (built by scripts/build-node.sh). Never builds. */
 export function nodeBinDir(): string {
-  const out = execFileSync('bash', [join(repoRoot, 'scripts', 'build-node.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const dir = out.trim().split('\n').pop()!;
-  for (const b of ['kube-router', 'local-path-provisioner', 'pause']) {
-    if (!existsSync(join(dir, b))) throw new Error(`${b} missing in ${dir}: run scripts/build-node.sh`);
+  try {
+    const out = execFileSync('bash', [join(repoRoot, 'scripts', 'build-node.sh'), '--print-bin-dir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return out.trim().split('\n').pop()!;
+  } catch (e) {
+    throw new Error(
+      'The real node binaries (kube-router, local-path-provisioner, pause) are not built at the pinned versions.\n' +
+        'Run scripts/build-node.sh (first build ~5 min on 2 cores).\n' +
+        String((e as { stderr?: string }).stderr ?? e).trim(),
+    );
   }
-  return dir;
 }
 
 export function readNodeInfo(): NodeInfo | undefined {
@@ -649,16 +657,21 @@ export async function downNode(): Promise<string[]> {
 
   // 1. Forwarders onto the bridge (expose.ts), then controllers that act on the host or create pods.
   for (const dm of recordedDaemons().filter((x) => x.name.startsWith('node-expose-'))) await stopDaemon(dm, 2_000);
-  for (const n of ['node-local-path-provisioner', 'node-kube-router']) {
-    const dm = byName(n);
-    if (dm) await stopDaemon(dm, 5_000);
-  }
+  await Promise.all(
+    ['node-local-path-provisioner', 'node-kube-router'].map((n) => {
+      const dm = byName(n);
+      return dm ? stopDaemon(dm, 5_000) : undefined;
+    }),
+  );
   mark('controllers');
   // 2. Drop the Node object so the control plane forgets the pods (they are deleted with the node
   //    by the pod GC); done before the kubelet stops so it can't re-register.
   if (info?.kubectl && info.kubeconfig && existsSync(info.kubeconfig)) {
-    await kubectl(info.kubectl, info.kubeconfig, ['delete', 'node', info.name, '--ignore-not-found', '--wait=false'], undefined).catch((e: Error) =>
-      errors.push(e.message),
+    await kubectl(info.kubectl, info.kubeconfig, ['delete', 'node', info.name, '--ignore-not-found', '--wait=false', '--request-timeout=5s'], undefined).catch(
+      (e: Error) => {
+        // No API server any more (the control plane went down first): nothing to forget there.
+        if (!/refused|Unable to connect|timeout|no such host/i.test(e.message)) errors.push(e.message);
+      },
     );
   }
   mark('node object');
@@ -678,8 +691,13 @@ export async function downNode(): Promise<string[]> {
       /* gone */
     }
   }
-  // Anything started under our world that is still alive (e.g. a shim's runc child).
   await waitFor('shims gone', () => ourShims(p).length === 0, { timeoutMs: 10_000 }).catch((e: Error) => errors.push(e.message));
+  // Containers whose containerd was already gone (e.g. the daemons were stopped by stopAll()).
+  if (before && killNewCgroupProcs(before) > 0) {
+    await waitFor('container processes gone', () => killNewCgroupProcs(before) === 0, { timeoutMs: 10_000 }).catch((e: Error) =>
+      errors.push(e.message),
+    );
+  }
 
   if (info?.hostsEntry) {
     try {
