@@ -33,7 +33,7 @@ export function kubeBinDir(): string {
     const stderr = (e as { stderr?: string }).stderr ?? String(e);
     throw new Error(
       'The Kubernetes control-plane binaries (k8s, etcd, kwok) are not built at the pinned versions.\n' +
-        'Run `npm run setup` (or `scripts/build-kube.sh`; the first build takes ~10-30 min on 2 cores).\n' +
+        'Run `npm run setup` (or `scripts/build-kube.sh`; the first build takes ~6-10 min on 2 cores).\n' +
         stderr.trim(),
     );
   }

@@ -390,22 +390,22 @@ export async function upKube(opts: UpKubeOptions = {}): Promise<KubeInfo> {
     log('baseline objects applied');
 
     const core = kc.makeApiClient(CoreV1Api);
+    const timed = <T>(what: string, p: Promise<T>) => p.then((v) => (log(`${what} ready`), v));
+    const healthz = (url: string) => async () => (await get(url, { insecure: true })).status === 200;
     await Promise.all([
-      waitFor('kube-controller-manager /healthz', async () => (await get(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true })).status === 200, {
-        daemon: kcm,
-        timeoutMs: 60_000,
-      }),
-      waitFor('kube-scheduler /healthz', async () => (await get(`https://127.0.0.1:${schedPort}/healthz`, { insecure: true })).status === 200, {
-        daemon: sched,
-        timeoutMs: 60_000,
-      }),
-      waitFor('kwok /healthz', async () => (await get(`http://127.0.0.1:${kwokPort}/healthz`)).status === 200, { daemon: kwok, timeoutMs: 60_000 }),
-      waitFor('ServiceAccount default/default', () => core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }), {
-        daemon: kcm,
-        timeoutMs: 60_000,
-      }),
+      timed('kube-controller-manager', waitFor('kube-controller-manager /healthz', healthz(`https://127.0.0.1:${kcmPort}/healthz`), { daemon: kcm, timeoutMs: 60_000 })),
+      timed('kube-scheduler', waitFor('kube-scheduler /healthz', healthz(`https://127.0.0.1:${schedPort}/healthz`), { daemon: sched, timeoutMs: 60_000 })),
+      timed('kwok', waitFor('kwok /healthz', healthz(`http://127.0.0.1:${kwokPort}/healthz`), { daemon: kwok, timeoutMs: 60_000 })),
+      // Made by the controller manager's serviceaccount-controller: proves it runs.
+      timed(
+        'ServiceAccount default/default',
+        waitFor('ServiceAccount default/default', () => core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }), {
+          daemon: kcm,
+          timeoutMs: 60_000,
+        }),
+      ),
       prov
-        ? waitFor('provisioner ready', () => existsSync(join(state, 'provisioner.ready')), { daemon: prov, timeoutMs: 30_000, intervalMs: 50 })
+        ? timed('provisioner', waitFor('provisioner ready', () => existsSync(join(state, 'provisioner.ready')), { daemon: prov, timeoutMs: 30_000, intervalMs: 50 }))
         : Promise.resolve(true),
     ]);
     log('controllers ready');

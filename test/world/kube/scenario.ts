@@ -19,6 +19,8 @@ import { waitFor } from '../proc.ts';
 import { BROKEN_API_SERVICE, K8S_VERSION, WORLD_LABEL, registerBrokenApiService } from './kube.ts';
 
 export const SCENARIO_LABEL = 'preflight.test/scenario';
+/** On every kwok node; seeded DaemonSets select it so they never land on the world's real node (whose kubelet would try to pull their images). */
+export const FAKE_NODE_LABEL = 'preflight.test/fake-node';
 const DEFAULTED_BY = 'preflight.test/defaulted-by';
 const IS_DEFAULT = 'storageclass.kubernetes.io/is-default-class';
 const FIELD_MANAGER = 'preflight-world';
@@ -158,6 +160,7 @@ export async function createFakeNodes(kc: KubeConfig, scenario: string, specs: F
               ...p.labels,
               ...(groupLabel && spec.group ? { [groupLabel]: spec.group.name } : {}),
               ...spec.labels,
+              [FAKE_NODE_LABEL]: 'true',
               [SCENARIO_LABEL]: scenario,
             },
           },
@@ -177,14 +180,19 @@ export async function createFakeNodes(kc: KubeConfig, scenario: string, specs: F
   );
 }
 
-/** Wait until kwok reports the nodes Ready. */
+/** Wait until kwok reports the nodes Ready and the controller manager has lifted its not-ready taint. */
 export async function waitForNodesReady(kc: KubeConfig, names: string[], timeoutMs = 60_000): Promise<V1Node[]> {
   const core = kc.makeApiClient(CoreV1Api);
   return waitFor(
     `nodes ${names.join(', ')} Ready`,
     async () => {
       const nodes = await Promise.all(names.map((name) => core.readNode({ name })));
-      const ready = nodes.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      const ready = nodes.every(
+        (n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+          // The node lifecycle controller taints new nodes not-ready until it has seen them Ready.
+          !n.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')),
+      );
       return ready ? nodes : undefined;
     },
     { timeoutMs, intervalMs: 200 },
@@ -287,8 +295,11 @@ export const CNI_SHAPES: Record<CniKind, CniShape> = {
   },
 };
 
-/** Apply a CNI's DaemonSet (+ its ServiceAccount, ConfigMap and namespace if not kube-system). */
-export async function applyCni(kc: KubeConfig, scenario: string, kind: CniKind): Promise<V1DaemonSet> {
+/**
+ * Apply a CNI's DaemonSet (+ its ServiceAccount, ConfigMap and namespace if not kube-system). Its pods
+ * select kwok nodes only (FAKE_NODE_LABEL) unless `onlyFakeNodes` is false.
+ */
+export async function applyCni(kc: KubeConfig, scenario: string, kind: CniKind, opts: { onlyFakeNodes?: boolean } = {}): Promise<V1DaemonSet> {
   const shape = CNI_SHAPES[kind];
   const labels = { [SCENARIO_LABEL]: scenario };
   const core = kc.makeApiClient(CoreV1Api);
@@ -316,7 +327,7 @@ export async function applyCni(kc: KubeConfig, scenario: string, kind: CniKind):
             hostNetwork: true,
             priorityClassName: 'system-node-critical',
             serviceAccountName: shape.name,
-            nodeSelector: { 'kubernetes.io/os': 'linux' },
+            nodeSelector: { 'kubernetes.io/os': 'linux', ...(opts.onlyFakeNodes === false ? {} : { [FAKE_NODE_LABEL]: 'true' }) },
             tolerations: [{ operator: 'Exists' }],
             terminationGracePeriodSeconds: 1,
             containers: shape.containers.map((c) => ({
