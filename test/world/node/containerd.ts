@@ -92,8 +92,21 @@ export function startContainerd(p: ContainerdPaths): Daemon {
     name: 'node-containerd',
     command: 'containerd',
     args: ['--config', p.config],
-    // /usr/sbin first: runc and the shim come from Debian.
-    env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin` },
+    env: {
+      ...process.env,
+      // /usr/sbin first: runc and the shim come from Debian.
+      PATH: `/usr/sbin:/usr/bin:/sbin:/bin`,
+      // There is no registry: every image is imported. Should a pod name an image that is not
+      // there, the pull must fail on this machine instead of resolving and dialing a registry, so
+      // containerd's HTTP client is pointed at a closed loopback port (Go then never resolves the
+      // registry's name). Loopback itself is never proxied by Go.
+      HTTP_PROXY: 'http://127.0.0.1:9',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      http_proxy: 'http://127.0.0.1:9',
+      https_proxy: 'http://127.0.0.1:9',
+      NO_PROXY: '',
+      no_proxy: '',
+    },
   });
 }
 

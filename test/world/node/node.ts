@@ -216,6 +216,8 @@ function apiserverPrefersInternalIP(pid: number | undefined): boolean | undefine
 }
 
 export const HOSTS_FILE = '/etc/hosts';
+/** Which world owns the machine's one real node (for the error a second upNode gets). */
+const OWNER_FILE = '/run/coder-preflight-node-owner';
 const hostsLine = (name: string) => `${GATEWAY} ${name} # coder-preflight world node`;
 
 function serverOf(kubeconfig: string): string {
@@ -369,6 +371,17 @@ export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Pr
   const kube = toNodeKube(kubeIn);
   if (process.getuid?.() !== 0) throw new Error('the real node needs root (containerd, kubelet, bridge, iptables)');
   if (readNodeInfo() || existsSync(hostFile())) await downNode();
+  // One real node per machine: the bridge, pod CIDR, sysctls and iptables are machine-wide. Another
+  // world (another world dir, another test run) may own them; never snapshot or restore over it.
+  if (existsSync(`/sys/class/net/${BRIDGE}`)) {
+    let owner = 'unknown';
+    try {
+      owner = readFileSync(OWNER_FILE, 'utf8').trim();
+    } catch {
+      /* none recorded */
+    }
+    throw new Error(`a real node is already running on this machine (bridge ${BRIDGE} exists; world: ${owner}). Stop it with downNode() in that world first.`);
+  }
   const t0 = Date.now();
   const phases: Record<string, number> = {};
   let last = t0;
@@ -402,6 +415,7 @@ export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Pr
     sysctl('net/bridge/bridge-nf-call-iptables', '1'); // pod<->pod on the bridge must traverse iptables (kube-router)
     sysctl('net/bridge/bridge-nf-call-ip6tables', '1');
     execFileSync('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    writeFileSync(OWNER_FILE, `${worldDir} (pid ${process.pid})\n`);
     execFileSync('ip', ['addr', 'add', `${GATEWAY}/24`, 'dev', BRIDGE]);
     execFileSync('ip', ['link', 'set', BRIDGE, 'up']);
 
@@ -742,6 +756,7 @@ export async function downNode(): Promise<string[]> {
   }
   const remaining = before ? diffHost(before, snapshotHost()) : [];
   if (!remaining.length) rmSync(hostFile(), { force: true });
+  rmSync(OWNER_FILE, { force: true });
   rmSync(stateFile(), { force: true });
   mark('files');
   try {
