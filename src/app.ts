@@ -215,7 +215,9 @@ async function run(values: Values, io: Io): Promise<number> {
   process.on('SIGTERM', onSigint);
 
   const stdoutFormat = outputs.find((o) => !o.file)?.format;
-  const animate = Boolean(io.stdout.isTTY && io.stderr.isTTY) && !io.env.CI && stdoutFormat !== 'json' && !values.debug;
+  // A spinner only for a person at a real terminal (a pty without a size, like script(1), has 0 columns).
+  const cols = (io.stderr as { columns?: number }).columns ?? 0;
+  const animate = Boolean(io.stdout.isTTY && io.stderr.isTTY) && cols > 0 && !io.env.CI && stdoutFormat !== 'json' && !values.debug;
   const spinner = animate ? await startSpinner(io, selected.length) : undefined;
 
   const facts = new FactStore({ collectors, target, redactor, signal: abort.signal });
