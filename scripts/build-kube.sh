@@ -100,7 +100,7 @@ build_k8s() {
     ldf+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=${BUILD_DATE}"
   done
   for c in "${missing[@]}"; do
-    local est="~1 min with a warm Go cache"
+    local est="~5-30 s with a warm Go cache"
     [[ -d $(go env GOCACHE) ]] && [[ $(du -sm "$(go env GOCACHE)" 2>/dev/null | cut -f1) -gt 1500 ]] ||
       est="first time: ~3-6 min for kube-apiserver, ~1 min for each next one, on 2 cores"
     say "building $c ${K8S_VERSION} ($est)…"

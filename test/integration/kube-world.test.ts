@@ -13,6 +13,7 @@ import {
   AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  NetworkingV1Api,
   StorageV1Api,
   type KubeConfig,
   type V1PersistentVolumeClaim,
@@ -20,7 +21,7 @@ import {
 import { isAlive, repoRoot, waitFor } from '../world/proc.ts';
 import { get, kubeConfig, upKube, K8S_VERSION, HOSTPATH_PROVISIONER, NOOP_PROVISIONER, type KubeInfo } from '../world/kube/kube.ts';
 import {
-  SCENARIO_LABEL, applyCni, brokenApiService, createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass,
+  SCENARIO_LABEL, applyCni, applyManifests, brokenApiService, createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass,
   waitForDaemonSet, waitForNodesReady,
 } from '../world/kube/scenario.ts';
 
@@ -254,6 +255,24 @@ describe('kube world control plane', () => {
       'kube-flannel-ds',
     );
     await createSecret(admin, SCENARIO, { namespace: NS, name: 'pg', stringData: { url: 'postgres://127.0.0.1:5432/coder' } });
+    const applied = await applyManifests(
+      admin,
+      SCENARIO,
+      `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: ${NS}}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coder-values, namespace: ${NS}}
+data: {values.yaml: "coder: {}"}
+`,
+    );
+    expect(applied.map((o) => o.metadata?.labels?.[SCENARIO_LABEL])).toEqual([SCENARIO, SCENARIO]);
+    expect(
+      (await admin.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'deny-all', namespace: NS })).spec?.policyTypes,
+    ).toEqual(['Ingress', 'Egress']);
     await setDefaultStorageClass(admin, SCENARIO, info.storageClasses.immediate);
     // DefaultStorageClass admission now fills in the class of a PVC that names none.
     const c = await admin.makeApiClient(CoreV1Api).createNamespacedPersistentVolumeClaim({
