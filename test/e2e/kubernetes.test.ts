@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
 import { freePort } from '../world/proc.ts';
-import { assertValidReport } from '../helpers/report.ts';
-import { cleanEnv, runCli, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, resultOf, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import type { Report } from '../../src/report/model.ts';
 
 const kube = inject('kube');
@@ -17,18 +16,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-kube-'));
 const NS = 'preflight-e2e';
 let pg: PgInstance;
 
-async function runJson(args: string[]): Promise<{ r: CliRun; report: Report }> {
-  const r = await runCli([...args, '-o', 'json'], { env: cleanEnv() });
-  let report: unknown;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  assertValidReport(report);
-  return { r, report };
-}
-const byId = (report: Report, id: string) => report.results.find((x) => x.id === id)!;
+const byId = resultOf;
 
 /** A copy of the admin kubeconfig with one edit applied. */
 function variant(edit: (doc: Record<string, any>) => void): string {

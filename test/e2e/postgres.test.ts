@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
 import { freePort } from '../world/proc.ts';
-import { assertValidReport } from '../helpers/report.ts';
-import { cleanEnv, runCli, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, resultOf, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import type { Report } from '../../src/report/model.ts';
 
 let plain: PgInstance;
@@ -26,18 +25,7 @@ function url(pg: PgInstance, query: string, password = pg.roles.coder.password):
   return `postgres://coder:${encodeURIComponent(password)}@127.0.0.1:${pg.port}/coder${query}`;
 }
 
-async function runJson(args: string[], env = cleanEnv()): Promise<{ r: CliRun; report: Report }> {
-  const r = await runCli([...args, '-o', 'json'], { env });
-  let report: unknown;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  assertValidReport(report);
-  return { r, report };
-}
-const pgResult = (report: Report) => report.results.find((x) => x.id === 'postgres.connect')!;
+const pgResult = (report: Report) => resultOf(report, 'postgres.connect');
 const secretsOf = (pg: PgInstance) => [pg.roles.coder.password, pg.roles.superuser.password, encodeURIComponent(pg.roles.coder.password)];
 function expectNoSecret(r: CliRun, pg: PgInstance, ...files: string[]) {
   for (const s of secretsOf(pg)) {

@@ -4,6 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Report } from '../../src/report/model.ts';
+import { assertValidReport } from './report.ts';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const nodeBin = join(root, 'node_modules/.bin/node');
@@ -37,3 +39,22 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
     });
   });
 }
+
+/** Run with `-o json`, parse stdout and validate it against the report schema. */
+export async function runJson(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<{ r: CliRun; report: Report }> {
+  const r = await runCli([...args, '-o', 'json'], { env });
+  let report: unknown;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  assertValidReport(report);
+  return { r, report };
+}
+
+export const resultOf = (report: Report, id: string) => {
+  const found = report.results.find((x) => x.id === id);
+  if (!found) throw new Error(`no result for ${id} in ${report.results.map((x) => x.id).join(', ')}`);
+  return found;
+};
