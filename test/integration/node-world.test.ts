@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, StorageV1Api, type KubeConfig, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../world/proc.ts';
 import { kubeConfig, type KubeInfo } from '../world/kube/kube.ts';
 import { downNode, GATEWAY, nodeMemory, upNode, type NodeInfo } from '../world/node/node.ts';
@@ -269,6 +269,12 @@ describe.skipIf(!isRoot)('real node with the NetworkPolicy enforcer (kube-router
     expect(diffHost(hostBefore, snapshotHost())).toEqual([]);
     expect(execFileSync('iptables-save', { encoding: 'utf8' })).not.toContain('KUBE-ROUTER');
     expect(existsSync('/sys/class/net/pfbr0')).toBe(false);
+    // ...and the shared control plane as it found it: no Node, no local-path class or volumes.
+    const gone = async (p: Promise<unknown>) => p.then(() => false, (e: { code?: number }) => e.code === 404);
+    expect(await gone(core.readNode({ name: 'world-node-1' }))).toBe(true);
+    expect(await gone(kc.makeApiClient(StorageV1Api).readStorageClass({ name: 'local-path' }))).toBe(true);
+    const pvs = await core.listPersistentVolume();
+    expect(pvs.items.filter((pv) => pv.spec?.storageClassName === 'local-path')).toEqual([]);
   });
 });
 

@@ -611,12 +611,14 @@ spec:
   return readNodeInfo()!;
 }
 
+const RBAC_BINDING = 'world-node-apiserver-kubelet-api-admin';
+
 function apiserverToKubeletRbac(): string {
   // The API server's kubelet client identity is whatever --kubelet-client-certificate carries;
   // bind the usual names (kubeadm's user, and a generic group) to the built-in role.
   return `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: world-node-apiserver-kubelet-api-admin}
+metadata: {name: ${RBAC_BINDING}}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:kubelet-api-admin}
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver-kubelet-client}
@@ -669,27 +671,48 @@ export async function downNode(): Promise<string[]> {
     tl = now;
   };
 
-  // 1. Forwarders onto the bridge (expose.ts), then controllers that act on the host or create pods.
+  // 1. Forwarders onto the bridge (expose.ts).
   for (const dm of recordedDaemons().filter((x) => x.name.startsWith('node-expose-'))) await stopDaemon(dm, 2_000);
+  // 2. What the node put into the (possibly shared, longer-lived) control plane, while the
+  //    provisioner and kubelet still run: local-path volumes, the StorageClass and its namespace,
+  //    the RBAC binding, and the Node object itself (its pods go with it).
+  const api = info?.kubectl && info.kubeconfig && existsSync(info.kubeconfig) ? { bin: info.kubectl, kc: info.kubeconfig } : undefined;
+  const apiGone = (e: Error) => /refused|Unable to connect|timeout|no such host|i\/o timeout/i.test(e.message);
+  const k = async (args: string[]) => {
+    if (!api) return '';
+    return kubectl(api.bin, api.kc, [...args, '--request-timeout=5s']).catch((e: Error) => {
+      if (!apiGone(e)) errors.push(e.message);
+      return '';
+    });
+  };
+  if (api && info) {
+    const localPathPVs = async () => {
+      const out = await k(['get', 'pv', '-o', 'json']);
+      if (!out) return [];
+      return (JSON.parse(out) as { items: { metadata: { name: string }; spec: { storageClassName?: string } }[] }).items
+        .filter((pv) => pv.spec.storageClassName === STORAGE_CLASS)
+        .map((pv) => pv.metadata.name);
+    };
+    // Released volumes are deleted by the provisioner's teardown helper pod; give it a moment.
+    await waitFor('local-path volumes released', async () => (await localPathPVs()).length === 0, { timeoutMs: 15_000, intervalMs: 500 }).catch(
+      () => undefined,
+    );
+    const left = await localPathPVs();
+    if (left.length) await k(['delete', 'pv', ...left, '--wait=false']);
+    await k(['delete', 'storageclass', STORAGE_CLASS, '--ignore-not-found', '--wait=false']);
+    await k(['delete', 'namespace', LPP_NAMESPACE, '--ignore-not-found', '--wait=false']);
+    await k(['delete', 'clusterrolebinding', RBAC_BINDING, '--ignore-not-found', '--wait=false']);
+    await k(['delete', 'node', info.name, '--ignore-not-found', '--wait=false']);
+  }
+  // 3. Controllers that act on the host or create pods.
   await Promise.all(
     ['node-local-path-provisioner', 'node-kube-router'].map((n) => {
       const dm = byName(n);
       return dm ? stopDaemon(dm, 5_000) : undefined;
     }),
   );
-  mark('controllers');
-  // 2. Drop the Node object so the control plane forgets the pods (they are deleted with the node
-  //    by the pod GC); done before the kubelet stops so it can't re-register.
-  if (info?.kubectl && info.kubeconfig && existsSync(info.kubeconfig)) {
-    await kubectl(info.kubectl, info.kubeconfig, ['delete', 'node', info.name, '--ignore-not-found', '--wait=false', '--request-timeout=5s'], undefined).catch(
-      (e: Error) => {
-        // No API server any more (the control plane went down first): nothing to forget there.
-        if (!/refused|Unable to connect|timeout|no such host/i.test(e.message)) errors.push(e.message);
-      },
-    );
-  }
-  mark('node object');
-  // 3. kubelet, then every container/sandbox (ctr), then containerd, then its orphaned shims.
+  mark('api objects+controllers');
+  // 4. kubelet, then every container/sandbox (ctr), then containerd, then its orphaned shims.
   const kubelet = byName('node-kubelet');
   if (kubelet) await stopDaemon(kubelet, 10_000);
   mark('kubelet');
@@ -723,13 +746,13 @@ export async function downNode(): Promise<string[]> {
   }
   mark('containerd+shims');
   if (before) {
-    // 4. Mounts (kubelet's rshared bind of its root dir, tmpfs volumes, overlay rootfs, netns).
+    // 5. Mounts (kubelet's rshared bind of its root dir, tmpfs volumes, overlay rootfs, netns).
     unmountNew(before, [d, '/run/containerd', '/var/lib/kubelet', '/run/netns', '/var/run/netns'], errors);
-    // 5. Links: our bridge and any veth left behind (their netns are gone with the sandboxes).
+    // 6. Links: our bridge and any veth left behind (their netns are gone with the sandboxes).
     deleteNewLinks(before, (l) => l === BRIDGE || l.startsWith('veth'), errors);
-    // 6. iptables/ip6tables/nft tables and ipsets (kube-router, portmap, kubelet canaries).
+    // 7. iptables/ip6tables/nft tables and ipsets (kube-router, portmap, kubelet canaries).
     restoreFirewall(before, errors);
-    // 7. cgroups created by the kubelet (/kubepods...) and containerd, sysctls, fixed host paths.
+    // 8. cgroups created by the kubelet (/kubepods...) and containerd, sysctls, fixed host paths.
     removeNewCgroups(before, errors);
     restoreSysctls(before, errors);
     removeNewPaths(before, errors);
@@ -742,7 +765,7 @@ export async function downNode(): Promise<string[]> {
     }
   }
   mark('host restore');
-  // 8. The node's files (never through a mount that is still there).
+  // 9. The node's files (never through a mount that is still there).
   const stillMounted = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .some((l) => (l.split(' ')[1] ?? '').startsWith(d + '/'));
