@@ -450,6 +450,15 @@ export async function upKube(opts: UpKubeOptions = {}): Promise<KubeInfo> {
 export async function downKube(): Promise<Daemon[]> {
   const names = new Set<string>(Object.values(DAEMONS));
   const ours = recordedDaemons().filter((d) => names.has(d.name));
+  // Also what info.json knows, in case the shared PID list lost an entry (it is rewritten by every
+  // world process); only if the PID still runs one of our binaries, so a reused PID is left alone.
+  const info = readKubeInfo();
+  if (info) {
+    for (const [c, pid] of Object.entries(info.pids) as [Component, number][]) {
+      if (!pid || ours.some((d) => d.pid === pid) || !isOurs(pid, info)) continue;
+      ours.push({ name: DAEMONS[c], pid, log: info.logs[c] });
+    }
+  }
   const byName = (n: string) => ours.filter((d) => d.name === n);
   const first = ours.filter((d) => d.name !== DAEMONS.apiserver && d.name !== DAEMONS.etcd);
   await Promise.all(first.map((d) => stopDaemon(d)));
@@ -457,4 +466,13 @@ export async function downKube(): Promise<Daemon[]> {
   for (const d of byName(DAEMONS.etcd)) await stopDaemon(d);
   rmSync(kubeStateDir(), { recursive: true, force: true });
   return ours;
+}
+
+function isOurs(pid: number, info: KubeInfo): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmd.startsWith(info.binDir) || cmd.includes(join('test', 'world', 'kube', 'provisioner.ts'));
+  } catch {
+    return false;
+  }
 }
