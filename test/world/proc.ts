@@ -1,7 +1,7 @@
 // Process helpers for the local test world: start daemons detached (so `world up` can return
 // while they keep running), remember their PIDs in the world's state dir, stop them by PID.
 import { spawn, execFileSync } from 'node:child_process';
-import { openSync, closeSync, mkdirSync, readFileSync, writeFileSync, existsSync, chownSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, chownSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +24,39 @@ export interface Daemon {
   stopSignal?: NodeJS.Signals;
 }
 
-const pidFile = () => join(worldDir, 'pids.json');
+// One small file per daemon under <worldDir>/pids/: several processes (tests, `world up`, a
+// second session) record and forget daemons at once without a lock or lost updates.
+const pidDir = () => join(worldDir, 'pids');
+const pidPath = (d: Pick<Daemon, 'name' | 'pid'>) => join(pidDir(), `${d.name}.${d.pid}.json`);
 
+/** Every recorded daemon, oldest first. */
 export function recordedDaemons(): Daemon[] {
+  let files: string[];
   try {
-    return JSON.parse(readFileSync(pidFile(), 'utf8')) as Daemon[];
+    files = readdirSync(pidDir()).filter((f) => f.endsWith('.json'));
   } catch {
     return [];
   }
+  const list: (Daemon & { startedAt: number })[] = [];
+  for (const f of files) {
+    try {
+      list.push(JSON.parse(readFileSync(join(pidDir(), f), 'utf8')));
+    } catch {
+      /* being written or removed right now */
+    }
+  }
+  return list.sort((a, b) => a.startedAt - b.startedAt).map(({ startedAt: _s, ...d }) => d);
 }
 
-function writeDaemons(list: Daemon[]): void {
-  mkdirSync(worldDir, { recursive: true });
-  writeFileSync(pidFile(), JSON.stringify(list, null, 2));
+function record(d: Daemon): void {
+  mkdirSync(pidDir(), { recursive: true });
+  const tmp = `${pidPath(d)}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...d, startedAt: performance.timeOrigin + performance.now() }));
+  renameSync(tmp, pidPath(d));
+}
+
+function forget(d: Pick<Daemon, 'name' | 'pid'>): void {
+  rmSync(pidPath(d), { force: true });
 }
 
 export interface Account {
@@ -101,7 +121,7 @@ export function startDaemon(opts: StartOptions): Daemon {
   if (child.pid === undefined) throw new Error(`could not start ${opts.name} (${opts.command})`);
   child.unref();
   const daemon: Daemon = { name: opts.name, pid: child.pid, log, ...(opts.stopSignal ? { stopSignal: opts.stopSignal } : {}) };
-  writeDaemons([...recordedDaemons().filter((d) => d.name !== opts.name), daemon]);
+  record(daemon);
   return daemon;
 }
 
@@ -140,7 +160,7 @@ export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<void> {
     if (isAlive(d.pid)) signal('SIGKILL');
     while (isAlive(d.pid)) await sleep(20);
   }
-  writeDaemons(recordedDaemons().filter((x) => x.pid !== d.pid));
+  forget(d);
 }
 
 /** Stop every recorded daemon, newest first (reverse start order). */
