@@ -4,11 +4,12 @@
 //
 // Needs root and: scripts/install-node-deps.sh, scripts/build-kube.sh (kubelet), scripts/build-node.sh.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CoreV1Api, NetworkingV1Api, StorageV1Api, type KubeConfig, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
-import { waitFor } from '../world/proc.ts';
+import { repoRoot, waitFor } from '../world/proc.ts';
 import { kubeConfig, type KubeInfo } from '../world/kube/kube.ts';
 import { downNode, GATEWAY, nodeMemory, upNode, type NodeInfo } from '../world/node/node.ts';
 import { diffHost, snapshotHost, type HostState } from '../world/node/host.ts';
@@ -318,6 +319,66 @@ describe.skipIf(!isRoot)('real node without the enforcer', () => {
     const remaining = await downNode();
     node = undefined as unknown as NodeInfo;
     expect(remaining).toEqual([]);
+    expect(diffHost(hostBefore, snapshotHost())).toEqual([]);
+  });
+});
+
+describe.skipIf(!isRoot)('one real node per machine', () => {
+  let hostBefore: HostState;
+  let otherWorld: string;
+
+  beforeAll(() => {
+    kube = inject('kube');
+    kc = kubeConfig(kube);
+    hostBefore = snapshotHost();
+    otherWorld = mkdtempSync(join(tmpdir(), 'node-world-other-'));
+  });
+
+  afterAll(async () => {
+    await downNode();
+    // If the take-over failed, the other world's node may still be there: stop it from that world.
+    const down = `import { downNode } from ${JSON.stringify(join(repoRoot, 'test/world/node/node.ts'))}; await downNode();`;
+    execFileSync(join(repoRoot, 'node_modules/.bin/node'), ['--no-warnings', '--input-type=module', '-e', down], {
+      env: { ...process.env, CODER_PREFLIGHT_WORLD_DIR: otherWorld },
+      timeout: 120_000,
+    });
+    // Never rm through a mount a failed take-over may have left there.
+    if (!readFileSync('/proc/mounts', 'utf8').includes(otherWorld)) rmSync(otherWorld, { recursive: true, force: true });
+  });
+
+  it("refuses to start while another world's node runs, and takes over once that run was killed", async () => {
+    // Another world (another test run, another clone) starts a node and exits, leaving it running.
+    const code = `import { upNode } from ${JSON.stringify(join(repoRoot, 'test/world/node/node.ts'))};
+      const info = await upNode(JSON.parse(process.env.KUBE_INFO), { netpol: true });
+      console.log(JSON.stringify(info.daemons.map((d) => d.pid)));`;
+    const out = execFileSync(join(repoRoot, 'node_modules/.bin/node'), ['--no-warnings', '--input-type=module', '-e', code], {
+      env: { ...process.env, CODER_PREFLIGHT_WORLD_DIR: otherWorld, KUBE_INFO: JSON.stringify(kube) },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const pids = JSON.parse(out.trim().split('\n').pop()!) as number[];
+    expect(pids.length).toBe(4); // containerd, kubelet, kube-router, local-path-provisioner
+
+    await expect(upNode(kube, { netpol: false })).rejects.toThrow(/already running on this machine for the world in/);
+    expect(existsSync('/sys/class/net/pfbr0')).toBe(true); // the refusal left the other node alone
+
+    // That run is killed hard (no downNode): its processes die, its pods, mounts and rules stay.
+    for (const pid of pids) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await waitFor('killed node processes gone', () => pids.every((pid) => !existsSync(`/proc/${pid}/cmdline`) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8')), {
+      timeoutMs: 15_000,
+    });
+    const node = await upNode(kube, { netpol: false });
+    expect(node.netpol).toBe(false);
+    expect((await kc.makeApiClient(CoreV1Api).readNode({ name: node.name })).metadata?.name).toBe(node.name);
+    expect(await downNode()).toEqual([]);
     expect(diffHost(hostBefore, snapshotHost())).toEqual([]);
   });
 });

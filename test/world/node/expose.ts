@@ -9,7 +9,7 @@
 //
 // As a daemon: node test/world/node/expose.ts --listen 10.88.0.1:0 --target 127.0.0.1:5432
 import { createServer, connect, isIP } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Daemon, freePort, repoRoot, startDaemon, stopDaemon, waitFor } from '../proc.ts';
@@ -61,6 +61,19 @@ export function forward(listen: { host: string; port: number }, target: { host: 
   });
 }
 
+/** = node.ts MACHINE_DIR/node.json: the node's state, where downNode looks for forwarders to stop. */
+const NODE_STATE = '/run/coder-preflight-node/node.json';
+
+function recordExposed(update: (list: Daemon[]) => Daemon[]): void {
+  try {
+    const st = JSON.parse(readFileSync(NODE_STATE, 'utf8')) as { exposed?: Daemon[] };
+    st.exposed = update(st.exposed ?? []);
+    writeFileSync(NODE_STATE, JSON.stringify(st, null, 2));
+  } catch {
+    /* no node running: nothing to record in */
+  }
+}
+
 function nodeBinary(): string {
   const pinned = join(repoRoot, 'node_modules', '.bin', 'node');
   return existsSync(pinned) ? pinned : process.execPath;
@@ -68,12 +81,14 @@ function nodeBinary(): string {
 
 /** Start a forwarder daemon from the bridge gateway to a loopback target. The node must be up. */
 export async function exposeOnBridge(o: { name: string; target: { host: string; port: number }; port?: number }): Promise<Exposed> {
+  if (!existsSync(NODE_STATE)) throw new Error(`no real node is running (${NODE_STATE} missing): upNode() first`);
   const port = o.port ?? (await freePort());
   const daemon = startDaemon({
     name: `node-expose-${o.name}`,
     command: nodeBinary(),
     args: ['--no-warnings', fileURLToPath(import.meta.url), '--listen', `${BRIDGE_GATEWAY}:${port}`, '--target', `${o.target.host}:${o.target.port}`],
   });
+  recordExposed((l) => [...l, daemon]);
   await waitFor(`forwarder ${o.name} on ${BRIDGE_GATEWAY}:${port}`, () => readFileSync(daemon.log, 'utf8').includes(`"listening":${port}`), {
     daemon,
     timeoutMs: 15_000,
@@ -84,6 +99,7 @@ export async function exposeOnBridge(o: { name: string; target: { host: string; 
 
 export async function unexpose(e: Exposed): Promise<void> {
   await stopDaemon(e.daemon, 2_000);
+  recordExposed((l) => l.filter((d) => d.pid !== e.daemon.pid));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

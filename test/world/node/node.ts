@@ -110,6 +110,8 @@ export interface NodeInfo {
   /** Line added to /etc/hosts when the API server would dial the node by Hostname (removed on down). */
   hostsEntry?: string;
   daemons: Daemon[];
+  /** Forwarders started by exposeOnBridge (stopped by downNode). */
+  exposed?: Daemon[];
   startMs: number;
   phasesMs: Record<string, number>;
 }
@@ -126,8 +128,41 @@ export const NODE_GROUP_LABELS: Record<string, string> = {
 };
 
 export const nodeDir = () => join(worldDir, 'node');
-const stateFile = () => join(nodeDir(), 'node.json');
-const hostFile = () => join(worldDir, 'node-host-before.json');
+/**
+ * The node's state is the machine's, not the world dir's: one bridge, one pod CIDR, one set of
+ * iptables. Keeping the host snapshot and the node's PIDs in /run (tmpfs: gone on reboot, exactly
+ * like the kernel state it describes) lets any world clean up a node left by a killed run, even
+ * from a world dir that no longer exists.
+ */
+export const MACHINE_DIR = '/run/coder-preflight-node';
+const stateFile = () => join(MACHINE_DIR, 'node.json');
+const hostFile = () => join(MACHINE_DIR, 'host-before.json');
+
+interface MachineState extends NodeInfo {
+  worldDir: string;
+}
+
+function readMachineState(): MachineState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(), 'utf8')) as MachineState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is any process of that node still running (kubelet or containerd with its config)? */
+function nodeAlive(st: MachineState): boolean {
+  return st.daemons.some((dm) => {
+    if (!isAlive(dm.pid)) return false;
+    try {
+      const state = readFileSync(`/proc/${dm.pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      if (state === 'Z' || state === 'X') return false; // killed, not yet reaped
+      return readFileSync(`/proc/${dm.pid}/cmdline`, 'utf8').includes(st.dir);
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Directory of kube-router, local-path-provisioner and pause (built by scripts/build-node.sh). Never builds. */
 export function nodeBinDir(): string {
@@ -146,12 +181,12 @@ export function nodeBinDir(): string {
   }
 }
 
+/** The real node of this world (undefined when none, or when another world owns the machine's node). */
 export function readNodeInfo(): NodeInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFile(), 'utf8')) as NodeInfo;
-  } catch {
-    return undefined;
-  }
+  const st = readMachineState();
+  if (!st || st.worldDir !== worldDir) return undefined;
+  const { worldDir: _w, ...info } = st;
+  return info;
 }
 
 async function kubectl(kubectlBin: string, kubeconfig: string, args: string[], input?: string): Promise<string> {
@@ -216,8 +251,6 @@ function apiserverPrefersInternalIP(pid: number | undefined): boolean | undefine
 }
 
 export const HOSTS_FILE = '/etc/hosts';
-/** Which world owns the machine's one real node (for the error a second upNode gets). */
-const OWNER_FILE = '/run/coder-preflight-node-owner';
 const hostsLine = (name: string) => `${GATEWAY} ${name} # coder-preflight world node`;
 
 function serverOf(kubeconfig: string): string {
@@ -370,17 +403,23 @@ reclaimPolicy: Delete
 export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Promise<NodeInfo> {
   const kube = toNodeKube(kubeIn);
   if (process.getuid?.() !== 0) throw new Error('the real node needs root (containerd, kubelet, bridge, iptables)');
-  if (readNodeInfo() || existsSync(hostFile())) await downNode();
-  // One real node per machine: the bridge, pod CIDR, sysctls and iptables are machine-wide. Another
-  // world (another world dir, another test run) may own them; never snapshot or restore over it.
-  if (existsSync(`/sys/class/net/${BRIDGE}`)) {
-    let owner = 'unknown';
-    try {
-      owner = readFileSync(OWNER_FILE, 'utf8').trim();
-    } catch {
-      /* none recorded */
+  // One real node per machine. Ours from an earlier run: replace it. Another world's: refuse while
+  // it runs, clean it up (from its own snapshot) when its processes are gone.
+  const existing = readMachineState();
+  if (existing) {
+    if (existing.worldDir !== worldDir && nodeAlive(existing)) {
+      throw new Error(
+        `a real node is already running on this machine for the world in ${existing.worldDir} ` +
+          `(bridge ${BRIDGE}); stop it with downNode() there first`,
+      );
     }
-    throw new Error(`a real node is already running on this machine (bridge ${BRIDGE} exists; world: ${owner}). Stop it with downNode() in that world first.`);
+    const left = await teardown(existing);
+    if (left.length) throw new Error(`could not clean up the previous real node (world ${existing.worldDir}):\n${left.join('\n')}`);
+  } else if (existsSync(hostFile())) {
+    await teardown(undefined);
+  }
+  if (existsSync(`/sys/class/net/${BRIDGE}`)) {
+    throw new Error(`bridge ${BRIDGE} exists but no real node is recorded in ${MACHINE_DIR}: remove it (ip link del ${BRIDGE}) if nothing uses it`);
   }
   const t0 = Date.now();
   const phases: Record<string, number> = {};
@@ -402,10 +441,11 @@ export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Pr
 
   // Record the host first: everything after this is undone by downNode().
   const before = snapshotHost();
+  mkdirSync(MACHINE_DIR, { recursive: true, mode: 0o700 });
   saveHost(hostFile(), before);
   const daemons: Daemon[] = [];
   const info: Partial<NodeInfo> = { name, dir: d, daemons };
-  const persist = () => writeFileSync(stateFile(), JSON.stringify({ ...info, daemons }, null, 2));
+  const persist = () => writeFileSync(stateFile(), JSON.stringify({ ...info, daemons, worldDir }, null, 2));
   persist();
   phase('prepare');
 
@@ -415,7 +455,6 @@ export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Pr
     sysctl('net/bridge/bridge-nf-call-iptables', '1'); // pod<->pod on the bridge must traverse iptables (kube-router)
     sysctl('net/bridge/bridge-nf-call-ip6tables', '1');
     execFileSync('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
-    writeFileSync(OWNER_FILE, `${worldDir} (pid ${process.pid})\n`);
     execFileSync('ip', ['addr', 'add', `${GATEWAY}/24`, 'dev', BRIDGE]);
     execFileSync('ip', ['link', 'set', BRIDGE, 'up']);
 
@@ -656,10 +695,16 @@ export function nodeMemory(info: NodeInfo = readNodeInfo()!): NodeMemory {
  * snapshot taken by upNode() (empty when the machine is as it was found).
  */
 export async function downNode(): Promise<string[]> {
-  const info = readNodeInfo();
+  const st = readMachineState();
+  if (st && st.worldDir !== worldDir) return []; // another world's node: not ours to stop
+  if (!st && !existsSync(hostFile())) return [];
+  return teardown(st);
+}
+
+async function teardown(info: MachineState | undefined): Promise<string[]> {
   const before = loadHost(hostFile());
   const errors: string[] = [];
-  const d = nodeDir();
+  const d = info?.dir ?? nodeDir();
   const p = containerdPaths(d);
   const byName = (n: string) => info?.daemons.find((x) => x.name === n);
   const t0 = Date.now();
@@ -671,8 +716,8 @@ export async function downNode(): Promise<string[]> {
     tl = now;
   };
 
-  // 1. Forwarders onto the bridge (expose.ts).
-  for (const dm of recordedDaemons().filter((x) => x.name.startsWith('node-expose-'))) await stopDaemon(dm, 2_000);
+  // 1. Forwarders onto the bridge (expose.ts records them in the node's state too).
+  for (const dm of [...(info?.exposed ?? []), ...recordedDaemons().filter((x) => x.name.startsWith('node-expose-'))]) await stopDaemon(dm, 2_000);
   // 2. What the node put into the (possibly shared, longer-lived) control plane, while the
   //    provisioner and kubelet still run: local-path volumes, the StorageClass and its namespace,
   //    the RBAC binding, and the Node object itself (its pods go with it).
@@ -778,9 +823,8 @@ export async function downNode(): Promise<string[]> {
     }
   }
   const remaining = before ? diffHost(before, snapshotHost()) : [];
-  if (!remaining.length) rmSync(hostFile(), { force: true });
-  rmSync(OWNER_FILE, { force: true });
   rmSync(stateFile(), { force: true });
+  if (!remaining.length) rmSync(MACHINE_DIR, { recursive: true, force: true });
   mark('files');
   try {
     mkdirSync(join(worldDir, 'logs'), { recursive: true });
