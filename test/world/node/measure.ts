@@ -11,6 +11,11 @@ const podsArg = args.indexOf('--pods');
 const pods = podsArg >= 0 ? Number(args[podsArg + 1]) : 5;
 const netpol = !args.includes('--no-netpol');
 
+// A closed stdout (e.g. `| head`) must not kill us before the node is torn down.
+process.stdout.on('error', () => undefined);
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE'] as const) process.on(sig, () => (stopping = true));
+
 const dir = mkdtempSync(join(tmpdir(), 'node-measure-'));
 process.env.CODER_PREFLIGHT_WORLD_DIR = dir;
 // proc.ts reads the world dir at import time, so import after setting it.
@@ -35,6 +40,7 @@ try {
       '--', 'httpd', '-f', '-p', '8080', '-h', '/var/www',
     ]);
   }
+  if (stopping) throw new Error('interrupted');
   kubectl(['wait', '--for=condition=Ready', 'pod', '--all', '--timeout=120s']);
   console.log(`${pods} pods Ready in ${Date.now() - t0} ms`);
   await new Promise((r) => setTimeout(r, 5000));
