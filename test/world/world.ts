@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { startPostgres, startPgBouncer, type PgBouncerInstance, type PgInstance } from './postgres.ts';
 import { startDelayProxyDaemon } from './delay-proxy.ts';
 import { stopAll, worldDir, type Daemon } from './proc.ts';
+import type { KubeInfo } from './kube/kube.ts';
+import type { NodeInfo } from './node/node.ts';
 
 export interface WorldOptions {
   /** PostgreSQL majors to start (plain, no TLS), e.g. [17]. */
@@ -15,6 +17,10 @@ export interface WorldOptions {
   pgbouncer?: boolean;
   /** Add a TCP delay proxy (one-way ms each direction) in front of the first PostgreSQL. */
   delayMs?: number;
+  /** Add one real node (kubelet + containerd + bridge CNI); needs kube and root. */
+  node?: boolean;
+  /** With node: enforce NetworkPolicy (kube-router firewall). */
+  netpol?: boolean;
 }
 
 export interface WorldInfo {
@@ -23,7 +29,8 @@ export interface WorldInfo {
   postgres: PgInstance[];
   pgbouncer?: PgBouncerInstance;
   delayProxy?: { port: number; pid: number; delayMs: number; url: string };
-  kube?: unknown;
+  kube?: KubeInfo;
+  node?: NodeInfo;
   startupMs: number;
 }
 
@@ -49,6 +56,10 @@ export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
       info.delayProxy = { port: p.port, pid: p.pid, delayMs: o.delayMs, url: first.urls.coder.replace(`:${first.port}/`, `:${p.port}/`) };
     }
     if (kube) info.kube = await kube;
+    if (o.node) {
+      if (!info.kube) throw new Error('--node needs --kube');
+      info.node = await (await import('./node/node.ts')).upNode(info.kube, { netpol: o.netpol ?? false });
+    }
   } catch (e) {
     await downWorld();
     throw e;
@@ -60,6 +71,9 @@ export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
 
 /** Stop everything the world started (by PID), newest first, and forget it. */
 export async function downWorld(): Promise<Daemon[]> {
+  // The node first: it removes its pods, network namespaces, bridge, iptables/ipset rules and
+  // mounts, and the objects it made in the control plane, while that still answers.
+  if (readWorld()?.node) await (await import('./node/node.ts')).downNode();
   const stopped = await stopAll();
   rmSync(stateFile(), { force: true });
   return stopped;

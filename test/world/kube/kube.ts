@@ -327,6 +327,8 @@ export async function upKube(opts: UpKubeOptions = {}): Promise<KubeInfo> {
       `--kubelet-client-certificate=${pki.clients['kubelet-client'].crt}`,
       `--kubelet-client-key=${pki.clients['kubelet-client'].key}`,
       `--kubelet-certificate-authority=${pki.caCrt}`,
+      // Reach a real node's kubelet by its InternalIP: a host name would mean a DNS query off the machine.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--profiling=false',
       '--v=1',
     ]);
