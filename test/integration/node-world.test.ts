@@ -138,21 +138,27 @@ async function deleteNamespace(): Promise<void> {
   ).catch(() => undefined);
 }
 
+/** The shared control plane's clients, a host snapshot, then the node and a namespace with its default SA. */
+async function startNode(netpol: boolean): Promise<{ node: NodeInfo; hostBefore: HostState }> {
+  kube = inject('kube');
+  kc = kubeConfig(kube);
+  core = kc.makeApiClient(CoreV1Api);
+  net = kc.makeApiClient(NetworkingV1Api);
+  const hostBefore = snapshotHost();
+  const node = await upNode(kube, { netpol });
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+  await waitFor('default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NS }), { timeoutMs: 30_000 });
+  return { node, hostBefore };
+}
+
 describe.skipIf(!isRoot)('real node with the NetworkPolicy enforcer (kube-router)', () => {
   let node: NodeInfo;
   let hostBefore: HostState;
 
   beforeAll(async () => {
-    kube = inject('kube');
-    kc = kubeConfig(kube);
-    core = kc.makeApiClient(CoreV1Api);
-    net = kc.makeApiClient(NetworkingV1Api);
-    hostBefore = snapshotHost();
-    node = await upNode(kube, { netpol: true });
+    ({ node, hostBefore } = await startNode(true));
     const mem = nodeMemory(node);
     console.log(`real node up in ${node.startMs} ms ${JSON.stringify(node.phasesMs)}; RSS KiB ${JSON.stringify(mem.rssKiB)} total ${mem.totalKiB}`);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await waitFor('default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NS }), { timeoutMs: 30_000 });
   });
 
   afterAll(async () => {
@@ -284,14 +290,7 @@ describe.skipIf(!isRoot)('real node without the enforcer', () => {
   let hostBefore: HostState;
 
   beforeAll(async () => {
-    kube = inject('kube');
-    kc = kubeConfig(kube);
-    core = kc.makeApiClient(CoreV1Api);
-    net = kc.makeApiClient(NetworkingV1Api);
-    hostBefore = snapshotHost();
-    node = await upNode(kube, { netpol: false });
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await waitFor('default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: NS }), { timeoutMs: 30_000 });
+    ({ node, hostBefore } = await startNode(false));
   });
 
   afterAll(async () => {

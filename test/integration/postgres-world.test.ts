@@ -7,23 +7,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
-  isPostmaster, startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, stopWorldDaemon, type PgBouncerInstance, type PgInstance,
+  isPostmaster, withClient, startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, stopWorldDaemon, type PgBouncerInstance, type PgInstance,
 } from '../world/postgres.ts';
 import { startDelayProxy, startDelayProxyDaemon, type DelayProxy } from '../world/delay-proxy.ts';
 import { isAlive, recordedDaemons, stopDaemon } from '../world/proc.ts';
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-async function withClient<T>(config: string | pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: 10_000 } : config);
-  c.on('error', () => {});
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
 
 const one = async <T>(url: string | pg.ClientConfig, sql: string): Promise<T> =>
   withClient(url, async (c) => (await c.query(sql)).rows[0] as T);

@@ -7,6 +7,7 @@ export {
   startPostgres,
   stopPostgres,
   stopPostgresDaemon,
+  withClient,
   stopWorldDaemon,
   isPostmaster,
   type PgInstance,

@@ -192,8 +192,9 @@ async function asAccount(cmd: string, args: string[], account: Account): Promise
   }
 }
 
-async function withClient<T>(connectionString: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
+/** Connect, run fn, always disconnect (a connection string or a full client config). */
+export async function withClient<T>(config: string | pg.ClientConfig, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: 10_000 } : config);
   c.on('error', () => {});
   await c.connect();
   try {
