@@ -75,6 +75,9 @@ export function classifyPgError(e: unknown, s: PgSettings): FactError {
   const at = `${s.host}:${s.port}`;
   const detail = { code: code || null, host: s.host, port: s.port };
   if (code === '28P01') return new FactError('unauthorized', `password authentication failed for user "${s.user}"`, 'check the user and password in the connection string (special characters must be URL-encoded)', detail);
+  if (code === '28000' && /no encryption|SSL off/i.test(msg) && s.sslmodeRaw === 'disable') {
+    return new FactError('tls', 'the server requires TLS, but the URL says sslmode=disable', 'use sslmode=require (or verify-full with sslrootcert=<CA file>): managed servers such as RDS on PostgreSQL 15+ refuse unencrypted connections', detail);
+  }
   if (code === '28000') return new FactError('unauthorized', msg, 'the server\'s pg_hba.conf does not admit this user/host/TLS combination: add a matching line, or change sslmode', detail);
   if (code === '3D000') return new FactError('invalid-config', msg, `create the database first (CREATE DATABASE ${s.database} OWNER ${s.user}), or fix its name in the URL`, detail);
   if (code === '53300') return new FactError('protocol', `the server refused the connection: ${msg}`, 'PostgreSQL is out of connection slots: raise max_connections or close idle clients', detail);

@@ -86,7 +86,7 @@ function parseUrl(url: string, source: string): PgSettings {
     if (colon >= 0) p.password = goUnescape(userinfo.slice(colon + 1), 'password', source);
   }
   const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hostport);
-  if (!hp) throw new ConfigError(`the PostgreSQL URL from ${source} has an invalid host "${hostport}"`, 'check the host:port part');
+  if (!hp) throw new ConfigError(`the PostgreSQL URL from ${source} has an invalid host:port part`, 'check the host:port part (IPv6 addresses go in [brackets])');
   if (hp[1]) p.host = hp[1].replace(/^\[|\]$/g, '');
   if (hp[2]) p.port = hp[2];
   const db = path.replace(/^\//, '');
@@ -109,7 +109,8 @@ function parseDsn(dsn: string, source: string): PgSettings {
   while (i < s.length) {
     while (s[i] === ' ' || s[i] === '\t') i++;
     const eq = s.indexOf('=', i);
-    if (eq < 0) throw new ConfigError(`the PostgreSQL connection string from ${source} is malformed near "${s.slice(i, i + 12)}"`, 'use key=value pairs or a postgres:// URL');
+    // Position only: the text there may be part of a password.
+    if (eq < 0) throw new ConfigError(`the PostgreSQL connection string from ${source} is malformed at character ${i + 1} (expected key=value)`, 'use key=value pairs or a postgres:// URL');
     const key = s.slice(i, eq).trim();
     i = eq + 1;
     while (s[i] === ' ') i++;

@@ -123,3 +123,19 @@ describe('postgres.connect against real servers', () => {
     expectNoSecret(r, plain);
   });
 });
+
+describe('a server that refuses unencrypted connections (like RDS on PostgreSQL 15+)', () => {
+  let strict: PgInstance;
+  beforeAll(async () => {
+    strict = await startPostgres({ major: 17, tls: 'on', tlsRequired: true });
+  });
+  afterAll(async () => {
+    if (strict) await stopPostgres(strict);
+  });
+  it('names the cause when the URL says sslmode=disable', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(strict, '?sslmode=disable')]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
+    expect(pgResult(report).summary).toMatch(/requires TLS, but the URL says sslmode=disable/);
+  });
+});
