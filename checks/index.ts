@@ -3,5 +3,6 @@
 import type { AnyCheck } from '../src/engine/types.ts';
 import kubernetesApi from './kubernetes/api.ts';
 import postgresConnect from './postgres/connect.ts';
+import postgresVersion from './postgres/version.ts';
 
-export const checks: readonly AnyCheck[] = [kubernetesApi, postgresConnect];
+export const checks: readonly AnyCheck[] = [kubernetesApi, postgresConnect, postgresVersion];
