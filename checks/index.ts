@@ -2,7 +2,8 @@
 // "<category>.<name>"), one test file under test/unit/checks/, and one line here.
 import type { AnyCheck } from '../src/engine/types.ts';
 import kubernetesApi from './kubernetes/api.ts';
+import kubernetesApiServices from './kubernetes/apiservices.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresVersion from './postgres/version.ts';
 
-export const checks: readonly AnyCheck[] = [kubernetesApi, postgresConnect, postgresVersion];
+export const checks: readonly AnyCheck[] = [kubernetesApi, kubernetesApiServices, postgresConnect, postgresVersion];

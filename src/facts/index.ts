@@ -1,9 +1,11 @@
 // The collector registry: one entry per fact id in FactMap.
 import type { CollectorRegistry } from './store.ts';
+import kubernetesApiServices from './kubernetes/apiservices.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresServer from './postgres/server.ts';
 
 export const collectors: CollectorRegistry = {
   'kubernetes.version': kubernetesVersion,
+  'kubernetes.apiservices': kubernetesApiServices,
   'postgres.server': postgresServer,
 };

@@ -33,7 +33,26 @@ export interface PostgresServerFact {
   connectMs: number;
 }
 
+export interface ApiServiceFact {
+  /** e.g. "v1beta1.metrics.k8s.io"; the core group is "v1." */
+  name: string;
+  group: string;
+  version: string;
+  /** Served by the apiserver itself (no backing Service). */
+  local: boolean;
+  /** "namespace/name" of the backing Service for aggregated APIs. */
+  service: string | null;
+  available: 'True' | 'False' | 'Unknown';
+  reason: string | null;
+  message: string | null;
+}
+
+export interface ApiServicesFact {
+  items: ApiServiceFact[];
+}
+
 export interface FactMap {
   'kubernetes.version': KubeVersionFact;
+  'kubernetes.apiservices': ApiServicesFact;
   'postgres.server': PostgresServerFact;
 }
