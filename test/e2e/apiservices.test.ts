@@ -15,7 +15,7 @@ describe('kubernetes.apiservices against a real kube-apiserver', () => {
     const res = resultOf(report, 'kubernetes.apiservices');
     expect(res.status).toBe('pass');
     expect(res.evidence.missing).toEqual([]);
-    expect(res.evidence.apiServices).toBeGreaterThan(20);
+    expect(res.evidence.apiServices).toBeGreaterThan(10); // a real server has dozens
   });
 
   it('warns for Coder v1 that metrics.k8s.io is not installed', async () => {
