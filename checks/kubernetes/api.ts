@@ -14,7 +14,7 @@ export default defineCheck({
     why: 'helm install and every other check need an API server that answers with these credentials. A stale token, a wrong CA or a VPN that is down shows up here first, with the reason.',
     fix: 'Point --kubeconfig/--context at the cluster you will install Coder into; refresh expired credentials (e.g. your cloud CLI\'s get-credentials); check VPN, DNS and firewalls for the server URL.',
   },
-  evaluate({ 'kubernetes.version': v }) {
+  evaluate({ 'kubernetes.version': v }, { vantage }) {
     if (!v.ok) {
       if (v.reason === 'not-configured' || v.reason === 'forbidden' || v.reason === 'bug' || v.reason === 'aborted') return unavailable(v, 'the server version');
       return {
@@ -36,6 +36,7 @@ export default defineCheck({
         platform: f.platform,
         requestMs: f.requestMs,
       },
+      vantage,
     };
   },
 });

@@ -15,6 +15,7 @@ describe('kubernetes.api', () => {
     expect(r.status).toBe('pass');
     expect(r.summary).toContain('v1.35.2');
     expect(r.evidence).toMatchObject({ version: 'v1.35.2', context: 'admin', server: 'https://127.0.0.1:6443' });
+    expect(r.vantage).toBe('this machine (t)'); // requestMs was measured from here
   });
 
   it.each(['unauthorized', 'unreachable', 'dns', 'tls', 'timeout', 'protocol', 'invalid-config'] as const)('fails with a remediation when the API server does not answer (%s)', async (reason) => {
