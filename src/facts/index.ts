@@ -2,10 +2,14 @@
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
 import kubernetesVersion from './kubernetes/version.ts';
+import postgresListenNotify from './postgres/listen-notify.ts';
+import postgresPrivileges from './postgres/privileges.ts';
 import postgresServer from './postgres/server.ts';
 
 export const collectors: CollectorRegistry = {
   'kubernetes.version': kubernetesVersion,
   'kubernetes.apiservices': kubernetesApiServices,
   'postgres.server': postgresServer,
+  'postgres.privileges': postgresPrivileges,
+  'postgres.listen-notify': postgresListenNotify,
 };

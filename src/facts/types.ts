@@ -51,8 +51,37 @@ export interface ApiServicesFact {
   items: ApiServiceFact[];
 }
 
+export interface PostgresPrivilegesFact {
+  user: string;
+  superuser: boolean;
+  database: string;
+  databaseOwner: string;
+  /** current_schema(): null when no schema of the search_path exists or the role may not use any. */
+  currentSchema: string | null;
+  searchPath: string;
+  /** The schemas of the search_path that exist, in order, with the role's rights on each. */
+  searchPathSchemas: { name: string; owner: string; usage: boolean; create: boolean }[];
+  /** CREATE on the database (create schemas). */
+  databaseCreate: boolean;
+}
+
+export interface ListenNotifyFact {
+  channel: string;
+  /** NOTIFY arrived at the listening connection. */
+  delivered: boolean;
+  /** Time from pg_notify() to delivery, ms (null when not delivered). */
+  deliveryMs: number | null;
+  waitedMs: number;
+  /** pg_listening_channels() on the listener, right after LISTEN: empty means a pooler switched connections. */
+  listeningChannels: string[];
+  /** pg_is_in_recovery(): a standby cannot LISTEN. */
+  inRecovery: boolean;
+}
+
 export interface FactMap {
   'kubernetes.version': KubeVersionFact;
   'kubernetes.apiservices': ApiServicesFact;
   'postgres.server': PostgresServerFact;
+  'postgres.privileges': PostgresPrivilegesFact;
+  'postgres.listen-notify': ListenNotifyFact;
 }

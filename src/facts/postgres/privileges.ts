@@ -1,0 +1,40 @@
+import { defineCollector } from '../collector.ts';
+import { classifyPgError } from '../../postgres/connect.ts';
+import { pgSettings, postgresClient } from './server.ts';
+import type { PostgresPrivilegesFact } from '../types.ts';
+
+const SQL = `
+SELECT current_user AS "user",
+       r.rolsuper AS superuser,
+       current_database() AS database,
+       pg_get_userbyid(d.datdba) AS "databaseOwner",
+       current_schema() AS "currentSchema",
+       current_setting('search_path') AS "searchPath",
+       has_database_privilege(current_database(), 'CREATE') AS "databaseCreate"
+  FROM pg_roles r, pg_database d
+ WHERE r.rolname = current_user AND d.datname = current_database()`;
+
+// The search_path's schemas that exist, in order, with the role's rights: current_schema() alone is
+// NULL both when none exists and when the role may not USE any, and the fix differs.
+const SEARCH_PATH_SQL = `
+SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner,
+       has_schema_privilege(n.oid, 'USAGE') AS usage, has_schema_privilege(n.oid, 'CREATE') AS "create"
+  FROM unnest(string_to_array(current_setting('search_path'), ',')) WITH ORDINALITY AS s(entry, pos)
+  JOIN pg_namespace n ON n.nspname = replace(btrim(btrim(s.entry), '"'), '$user', current_user)
+ ORDER BY s.pos`;
+
+export default defineCollector({
+  id: 'postgres.privileges',
+  timeoutMs: 10_000,
+  async collect(ctx) {
+    const { client } = await postgresClient(ctx);
+    try {
+      const row = (await client.query<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(SQL)).rows[0];
+      if (!row) throw new Error('the server returned no row for the current role');
+      const searchPathSchemas = (await client.query<PostgresPrivilegesFact['searchPathSchemas'][number]>(SEARCH_PATH_SQL)).rows;
+      return { ...row, searchPathSchemas };
+    } catch (e) {
+      throw classifyPgError(e, pgSettings(ctx.target));
+    }
+  },
+});

@@ -1,0 +1,82 @@
+// postgres.privileges and postgres.listen-notify against real servers: the owner role and a
+// CONNECT-only role on PostgreSQL 17 and 13, a search_path with no schema, and LISTEN/NOTIFY
+// directly and through a real PgBouncer in transaction pooling.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
+import { resultOf, runJson } from '../helpers/cli.ts';
+
+let pg17: PgInstance;
+let pg13: PgInstance;
+let bouncer: PgBouncerInstance;
+
+beforeAll(async () => {
+  [pg17, pg13] = await Promise.all([startPostgres({ major: 17 }), startPostgres({ major: 13 })]);
+  bouncer = await startPgBouncer(pg17);
+});
+afterAll(async () => {
+  if (bouncer) await stopPgBouncer(bouncer);
+  await Promise.all([pg17 && stopPostgres(pg17), pg13 && stopPostgres(pg13)]);
+});
+
+const run = async (url: string, check: string) => {
+  const { r, report } = await runJson(['--postgres-url', url, '--check', check]);
+  return { code: r.code, res: resultOf(report, check), stdout: r.stdout };
+};
+
+describe('postgres.privileges against real servers', () => {
+  it.each([17, 13])('passes for the role that owns the database (PostgreSQL %i)', async (major) => {
+    const pg = major === 17 ? pg17 : pg13;
+    const { code, res } = await run(pg.urls.coder, 'postgres.privileges');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'coder', schema: 'public', schemaCreate: true, databaseOwner: 'coder' } });
+  });
+
+  it.each([17, 13])('fails for a role without CREATE on public (PostgreSQL %i), naming the grant', async (major) => {
+    const pg = major === 17 ? pg17 : pg13;
+    const { code, res, stdout } = await run(pg.urls.limited, 'postgres.privileges');
+    expect(code).toBe(3);
+    expect(res.status).toBe('fail');
+    // The world's limited role has CONNECT only: no USAGE or CREATE on public.
+    expect(res.summary).toMatch(/Role limited lacks USAGE and CREATE on schema public/);
+    expect(res.remediation).toContain('GRANT USAGE, CREATE ON SCHEMA public TO limited');
+    expect(stdout).not.toContain(pg.roles.limited.password);
+  });
+
+  it('fails when the search_path names a schema that does not exist', async () => {
+    const { code, res } = await run(`${pg17.urls.coder}&search_path=coder_missing_schema`, 'postgres.privileges');
+    expect(code).toBe(3);
+    expect(res).toMatchObject({ status: 'fail', evidence: { schema: null, searchPath: 'coder_missing_schema' } });
+    expect(res.summary).toMatch(/No schema of the search_path/);
+  });
+});
+
+describe('postgres.listen-notify against real servers', () => {
+  // pg13 here: PgBouncer keeps pooled server connections (named coder-preflight) to pg17.
+  it('passes on a direct connection, with the delivery time', async () => {
+    const { code, res } = await run(pg13.urls.coder, 'postgres.listen-notify');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { delivered: true } });
+    expect(res.evidence.deliveryMs).toBeGreaterThan(0);
+  });
+
+  it('fails through PgBouncer in transaction pooling: the NOTIFY never arrives', async () => {
+    const { code, res } = await run(bouncer.urls.coder, 'postgres.listen-notify');
+    expect(code).toBe(3);
+    expect(res).toMatchObject({ status: 'fail', evidence: { delivered: false } });
+    expect(res.remediation).toMatch(/session mode/);
+  });
+
+  it('leaves no listening backend behind', async () => {
+    await run(pg13.urls.coder, 'postgres.listen-notify');
+    const pg = (await import('pg')).default;
+    const su = new pg.Client({ connectionString: pg13.urls.superuser });
+    await su.connect();
+    let n = -1;
+    for (let i = 0; i < 50 && n !== 0; i++) {
+      n = (await su.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'coder-preflight'")).rows[0].n;
+      if (n) await new Promise((r) => setTimeout(r, 50));
+    }
+    await su.end();
+    expect(n).toBe(0);
+  });
+});
