@@ -4,8 +4,9 @@ import type { AnyCheck } from '../src/engine/types.ts';
 import kubernetesApi from './kubernetes/api.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
 import postgresConnect from './postgres/connect.ts';
+import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresVersion from './postgres/version.ts';
 
-export const checks: readonly AnyCheck[] = [kubernetesApi, kubernetesApiServices, postgresConnect, postgresVersion, postgresPrivileges, postgresListenNotify];
+export const checks: readonly AnyCheck[] = [kubernetesApi, kubernetesApiServices, postgresConnect, postgresVersion, postgresPrivileges, postgresConnections, postgresListenNotify];

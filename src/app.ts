@@ -42,6 +42,7 @@ const OPTIONS = {
   'postgres-url': { type: 'string' },
   values: { type: 'string', short: 'f' },
   'coder-version': { type: 'string' },
+  replicas: { type: 'string' },
   check: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o', multiple: true },
@@ -71,6 +72,12 @@ export function parseDuration(s: string): number {
   const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
   if (ms < 100) throw new ConfigError(`--timeout ${s} is too short`, 'give the run at least 100ms');
   return ms;
+}
+
+function parseReplicas(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--replicas "${s}" is not a replica count`, 'give the number of Coder replicas, e.g. --replicas 3');
+  return n;
 }
 
 export function parseOutputs(specs: readonly string[] | undefined): OutputSpec[] {
@@ -197,6 +204,7 @@ async function run(values: Values, io: Io): Promise<number> {
     postgresUrl: values['postgres-url'],
     values: values.values,
     coderVersion: values['coder-version'],
+    ...(values.replicas !== undefined ? { replicas: parseReplicas(values.replicas) } : {}),
     env: io.env,
     redactor,
   });
@@ -226,7 +234,7 @@ async function run(values: Values, io: Io): Promise<number> {
     results = await runChecks({
       checks: selected,
       facts,
-      context: { profile: target.profile, thresholds: target.thresholds, vantage: target.vantage },
+      context: { profile: target.profile, thresholds: target.thresholds, vantage: target.vantage, deployment: target.deployment },
       redactor,
       signal: abort.signal,
       onStart: (c) => spinner?.started(c.id),

@@ -14,6 +14,7 @@ Targets
   -f, --values <file>        the Helm values file for the Coder chart (v1 or v2): gives the
                              profile, the replica count and the database settings (Secrets read)
   --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds
+  --replicas <n>             Coder replicas you will run (default: from --values, else 1)
 
 Selection
   --check <id|glob|category> run only these checks (repeatable, comma-separated)

@@ -64,6 +64,25 @@ export interface Thresholds {
   postgresMinMajor: number;
   /** Recommended PostgreSQL major version (warn below). */
   postgresRecommendedMajor: number;
+  /** Connection budget per Coder replica and how it is added up. */
+  connections: {
+    /** Pool size per replica by default (v1 CODER_MAX_DB_CONNECTIONS 30, v2 CODER_PG_CONN_MAX_OPEN 10). */
+    poolPerReplica: number;
+    /** Extra connections per replica outside the pool (v2: one LISTEN connection for pubsub). */
+    extraPerReplica: number;
+    /** Head-room factor for churn and other clients (v2 docs: about 20 %). */
+    factor: number;
+    /** v1 docs: the total must stay *below* the available connections. */
+    strictlyBelow: boolean;
+    source: string;
+  };
+}
+
+/** What the user will deploy, from the values file or flags (checks that size things need it). */
+export interface Deployment {
+  replicas: number;
+  replicasSource: string;
+  poolPerReplica?: { value: number; where: string };
 }
 
 export interface EvaluateContext {
@@ -71,6 +90,7 @@ export interface EvaluateContext {
   thresholds: Thresholds;
   /** Where this process runs, for results measured from here. */
   vantage: string;
+  deployment: Deployment;
 }
 
 export type FactsFor<F extends readonly FactId[]> = { [K in F[number]]: FactResult<FactMap[K]> };

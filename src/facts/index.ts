@@ -2,6 +2,7 @@
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
 import kubernetesVersion from './kubernetes/version.ts';
+import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresServer from './postgres/server.ts';
@@ -11,5 +12,6 @@ export const collectors: CollectorRegistry = {
   'kubernetes.apiservices': kubernetesApiServices,
   'postgres.server': postgresServer,
   'postgres.privileges': postgresPrivileges,
+  'postgres.connections': postgresConnections,
   'postgres.listen-notify': postgresListenNotify,
 };

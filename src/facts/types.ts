@@ -78,10 +78,22 @@ export interface ListenNotifyFact {
   inRecovery: boolean;
 }
 
+export interface PostgresConnectionsFact {
+  maxConnections: number;
+  superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16+; 0 before). */
+  reservedConnections: number;
+  /** Client backends connected right now, all roles (pg_stat_activity). */
+  inUse: number;
+  /** Of those, coder-preflight's own. */
+  ours: number;
+}
+
 export interface FactMap {
   'kubernetes.version': KubeVersionFact;
   'kubernetes.apiservices': ApiServicesFact;
   'postgres.server': PostgresServerFact;
   'postgres.privileges': PostgresPrivilegesFact;
+  'postgres.connections': PostgresConnectionsFact;
   'postgres.listen-notify': ListenNotifyFact;
 }

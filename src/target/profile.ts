@@ -13,12 +13,31 @@ export interface Profile {
 }
 
 /** Thresholds per profile; each result says which profile (and so which row) applied. */
+const V1_CONNECTIONS = {
+  poolPerReplica: 30,
+  extraPerReplica: 0,
+  factor: 1,
+  strictlyBelow: true,
+  source: 'Coder v1 docs (guides/deployments/postgres): replicas × 30 (CODER_MAX_DB_CONNECTIONS) must be below max_connections less reserved slots',
+};
+
+/** Thresholds per profile; each result says which profile (and so which row) applied. */
 export const THRESHOLDS: Record<ProfileName, Thresholds> = {
   // The seeds (Coder v1 requirements): PostgreSQL ≥ 11 with contrib; Coder 2.x refuses < 13, so warn below 13.
-  baseline: { postgresMinMajor: 11, postgresRecommendedMajor: 13 },
-  v1: { postgresMinMajor: 11, postgresRecommendedMajor: 11 },
+  baseline: { postgresMinMajor: 11, postgresRecommendedMajor: 13, connections: V1_CONNECTIONS },
+  v1: { postgresMinMajor: 11, postgresRecommendedMajor: 11, connections: V1_CONNECTIONS },
   // Coder 2.x: cli/server.go refuses server_version_num < 130000.
-  v2: { postgresMinMajor: 13, postgresRecommendedMajor: 13 },
+  v2: {
+    postgresMinMajor: 13,
+    postgresRecommendedMajor: 13,
+    connections: {
+      poolPerReplica: 10,
+      extraPerReplica: 1,
+      factor: 1.2,
+      strictlyBelow: false,
+      source: 'Coder 2.x scale docs: max_connections ≥ replicas × CODER_PG_CONN_MAX_OPEN (10) + ~20 %; plus one LISTEN connection per replica (coderd/database/pubsub)',
+    },
+  },
 };
 
 export function profileFromVersion(version: string): Profile {

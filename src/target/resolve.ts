@@ -1,6 +1,6 @@
 // Turn flags, environment and the values file into a Target: what to check, nothing judged.
 import { hostname } from 'node:os';
-import type { FactFailureReason, Thresholds } from '../engine/types.ts';
+import type { Deployment, FactFailureReason, Thresholds } from '../engine/types.ts';
 import type { Redactor } from '../redact.ts';
 import { resolveKube, type KubeResolution } from './kubeconfig.ts';
 import { parsePostgresUrl, type PgSettings } from './pgurl.ts';
@@ -19,6 +19,8 @@ export interface Target {
   thresholds: Thresholds;
   namespace: string;
   values?: Pick<HelmValues, 'path' | 'shape' | 'replicas'>;
+  /** Replicas and pool size Coder will run with (sizing checks need them). */
+  deployment: Deployment;
   /** Where this process runs: every measurement taken here names it. */
   vantage: string;
 }
@@ -30,6 +32,8 @@ export interface TargetOptions {
   postgresUrl?: string;
   values?: string;
   coderVersion?: string;
+  /** --replicas: overrides the values file. */
+  replicas?: number;
   env?: NodeJS.ProcessEnv;
   redactor: Redactor;
   signal?: AbortSignal;
@@ -56,9 +60,17 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   else if (values) postgres = await fromValues(values.postgres, kube, namespace, o.redactor);
   else postgres = { state: 'absent', hint: NO_DB_HINT };
 
+  const deployment: Deployment =
+    o.replicas !== undefined
+      ? { replicas: o.replicas, replicasSource: '--replicas' }
+      : values
+        ? { replicas: values.replicas, replicasSource: `values ${values.shape === 'v2' ? 'coder.replicaCount' : 'coderd.replicas'} (${values.path})` }
+        : { replicas: 1, replicasSource: 'default: 1 replica (pass --values or --replicas)' };
+  if (values?.poolPerReplica) deployment.poolPerReplica = values.poolPerReplica;
   return {
     kube,
     postgres,
+    deployment,
     profile,
     thresholds: THRESHOLDS[profile.name],
     namespace,

@@ -30,6 +30,8 @@ export interface HelmValues {
   path: string;
   shape: 'v1' | 'v2';
   replicas: number;
+  /** Connections per replica when the values set it (v2 CODER_PG_CONN_MAX_OPEN, v1 CODER_MAX_DB_CONNECTIONS). */
+  poolPerReplica?: { value: number; where: string };
   postgres: PgSource;
 }
 
@@ -65,16 +67,26 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
   const coderd = doc.coderd;
   if (isObj(coder)) {
     const replicas = Number(coder.replicaCount ?? 1);
-    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, postgres: v2Postgres(coder) };
+    const pool = envNumber(coder.env, 'CODER_PG_CONN_MAX_OPEN', 'values coder.env CODER_PG_CONN_MAX_OPEN');
+    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), postgres: v2Postgres(coder) };
   }
   if (isObj(coderd) || isObj(doc.postgres)) {
     const replicas = Number((isObj(coderd) ? coderd.replicas : undefined) ?? 1);
-    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, postgres: v1Postgres(doc) };
+    const pool = envNumber(isObj(coderd) ? coderd.extraEnvs : undefined, 'CODER_MAX_DB_CONNECTIONS', 'values coderd.extraEnvs CODER_MAX_DB_CONNECTIONS');
+    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), postgres: v1Postgres(doc) };
   }
   throw new ConfigError(
     `values file ${path} has neither coder.* (Coder v2 chart) nor coderd.*/postgres.* (Coder v1 chart)`,
     'pass the values file of the Coder Helm chart, or use --coder-version and --postgres-url instead',
   );
+}
+
+/** A literal numeric env entry ({name, value}) from a chart's env list. */
+function envNumber(env: unknown, name: string, where: string): { value: number; where: string } | undefined {
+  if (!Array.isArray(env)) return undefined;
+  const e = env.find((x) => isObj(x) && x.name === name) as Obj | undefined;
+  const n = Number(e?.value);
+  return e && Number.isInteger(n) && n > 0 ? { value: n, where } : undefined;
 }
 
 function v2Postgres(coder: Obj): PgSource {

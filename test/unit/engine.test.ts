@@ -19,8 +19,9 @@ const target: Target = {
   thresholds: THRESHOLDS.baseline,
   namespace: 'coder',
   vantage: 'test',
+  deployment: { replicas: 1, replicasSource: 'test' },
 };
-const ctx: EvaluateContext = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'test' };
+const ctx: EvaluateContext = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'test', deployment: { replicas: 1, replicasSource: 'test' } };
 
 const kubeFact: KubeVersionFact = { server: 's', context: 'c', source: 'x', gitVersion: 'v1.35.0', major: 1, minor: 35, platform: 'linux/amd64', requestMs: 1 };
 

@@ -1,9 +1,10 @@
+import { ONE_REPLICA } from '../../../helpers/context.ts';
 import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/kubernetes/api.ts';
 import type { FactFailure } from '../../../../src/engine/types.ts';
 import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'this machine (t)' };
+const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'this machine (t)', deployment: ONE_REPLICA };
 const fail = (reason: FactFailure['reason'], message = 'm', hint = 'h'): FactFailure => ({ ok: false, reason, message, hint, durationMs: 1 });
 
 describe('kubernetes.api', () => {

@@ -1,3 +1,4 @@
+import { ONE_REPLICA } from '../../../helpers/context.ts';
 import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/kubernetes/apiservices.ts';
 import type { ApiServiceFact } from '../../../../src/facts/types.ts';
@@ -14,7 +15,7 @@ const metrics = (available: ApiServiceFact['available']): ApiServiceFact => ({
 });
 const v2: Profile = { name: 'v2', source: 't' };
 const run = (items: ApiServiceFact[], profile: Profile = BASELINE_PROFILE) =>
-  check.evaluate({ 'kubernetes.apiservices': { ok: true, value: { items }, durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here' });
+  check.evaluate({ 'kubernetes.apiservices': { ok: true, value: { items }, durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here', deployment: ONE_REPLICA });
 
 describe('kubernetes.apiservices', () => {
   it('passes with the built-in groups and an Available metrics API', async () => {
@@ -42,7 +43,7 @@ describe('kubernetes.apiservices', () => {
     expect((await run(builtins, v2)).status).toBe('pass');
   });
   it('is an error when APIServices may not be listed, and a skip without a cluster', async () => {
-    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here' };
+    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
     expect((await check.evaluate({ 'kubernetes.apiservices': { ok: false, reason: 'forbidden', message: 'forbidden', durationMs: 0 } }, ctx)).status).toBe('error');
     expect((await check.evaluate({ 'kubernetes.apiservices': { ok: false, reason: 'not-configured', message: 'none', hint: 'h', durationMs: 0 } }, ctx)).status).toBe('skip');
   });

@@ -1,9 +1,10 @@
+import { ONE_REPLICA } from '../../../helpers/context.ts';
 import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/postgres/listen-notify.ts';
 import type { ListenNotifyFact } from '../../../../src/facts/types.ts';
 import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here' };
+const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
 const fact = (over: Partial<ListenNotifyFact>): ListenNotifyFact => ({ channel: 'coder_preflight_x', delivered: true, deliveryMs: 1.2, waitedMs: 1.2, listeningChannels: ['coder_preflight_x'], inRecovery: false, ...over });
 const run = (f: ListenNotifyFact) => check.evaluate({ 'postgres.listen-notify': { ok: true, value: f, durationMs: 1 } }, ctx);
 

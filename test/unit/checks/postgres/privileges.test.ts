@@ -1,9 +1,10 @@
+import { ONE_REPLICA } from '../../../helpers/context.ts';
 import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/postgres/privileges.ts';
 import type { PostgresPrivilegesFact, PostgresServerFact } from '../../../../src/facts/types.ts';
 import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here' };
+const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
 const server = { ok: true as const, durationMs: 1, value: { version: '17.10', major: 17 } as PostgresServerFact };
 type Schema = PostgresPrivilegesFact['searchPathSchemas'][number];
 const publicSchema = (over: Partial<Schema> = {}): Schema => ({ name: 'public', owner: 'pg_database_owner', usage: true, create: true, ...over });

@@ -1,3 +1,4 @@
+import { ONE_REPLICA } from '../../../helpers/context.ts';
 import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/postgres/version.ts';
 import type { PostgresServerFact } from '../../../../src/facts/types.ts';
@@ -8,7 +9,7 @@ const server = (versionNum: number): PostgresServerFact => {
   return { host: 'db', port: 5432, database: 'coder', user: 'coder', source: 'x', sslmode: 'require', tls: true, versionNum, version: `${major}.${versionNum % 100}`, major, versionString: '', connectMs: 1 };
 };
 const run = (versionNum: number, profile: Profile) =>
-  check.evaluate({ 'postgres.server': { ok: true, value: server(versionNum), durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here' });
+  check.evaluate({ 'postgres.server': { ok: true, value: server(versionNum), durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here', deployment: ONE_REPLICA });
 const v1: Profile = { name: 'v1', source: 'test' };
 const v2: Profile = { name: 'v2', source: 'test' };
 
@@ -36,7 +37,7 @@ describe('postgres.version', () => {
     expect(r.evidence).toMatchObject({ serverVersionNum: 170010, minimumMajor: 13, communitySupportEnds: '2029-11' });
   });
   it('skips without a database and errors when the version could not be read', async () => {
-    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here' };
+    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
     expect((await check.evaluate({ 'postgres.server': { ok: false, reason: 'not-configured', message: 'none', hint: 'pass --postgres-url', durationMs: 0 } }, ctx)).status).toBe('skip');
     expect((await check.evaluate({ 'postgres.server': { ok: false, reason: 'unreachable', message: 'refused', durationMs: 0 } }, ctx)).status).toBe('error');
   });

@@ -1,0 +1,64 @@
+// postgres.connections against real servers: a stock-sized one, a small max_connections, real
+// competing client connections, and replicas/pool size taken from a values file.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
+import { resultOf, runJson } from '../helpers/cli.ts';
+
+let big: PgInstance; // max_connections 100 (superuser_reserved 3)
+let small: PgInstance; // max_connections 20
+beforeAll(async () => {
+  [big, small] = await Promise.all([startPostgres({ major: 17, maxConnections: 100 }), startPostgres({ major: 16, maxConnections: 20 })]);
+});
+afterAll(async () => {
+  await Promise.all([big && stopPostgres(big), small && stopPostgres(small)]);
+});
+
+const run = async (url: string, ...args: string[]) => {
+  const { r, report } = await runJson(['--postgres-url', url, '--check', 'postgres.connections', ...args]);
+  return { code: r.code, res: resultOf(report, 'postgres.connections') };
+};
+
+describe('postgres.connections against real servers', () => {
+  it('reads the real settings; 3 Coder 2.x replicas fit in max_connections 100', async () => {
+    const { code, res } = await run(big.urls.coder, '--coder-version', '2.18.0', '--replicas', '3');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { maxConnections: 100, superuserReserved: 3, needed: 40, availableToCoder: 97, replicasFrom: '--replicas' } });
+  });
+
+  it('fails when max_connections cannot hold the replicas (v1 sizing: 2 × 30 in 20 slots)', async () => {
+    const { code, res } = await run(small.urls.coder, '--coder-version', '1.44.3', '--replicas', '2');
+    expect(code).toBe(3);
+    expect(res).toMatchObject({ status: 'fail', evidence: { maxConnections: 20, needed: 61, availableToCoder: 17 } });
+  });
+
+  it('warns when it fits only while other clients are disconnected (real idle connections held open)', async () => {
+    const held: pg.Client[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const c = new pg.Client({ connectionString: small.urls.superuser });
+        await c.connect();
+        held.push(c);
+      }
+      const { code, res } = await run(small.urls.coder, '--coder-version', '2.18.0'); // needs 14 of 17
+      expect(code).toBe(0);
+      expect(res.status).toBe('warn');
+      expect(res.evidence.inUseByOthers).toBeGreaterThanOrEqual(5);
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+    }
+  });
+
+  it('takes replicas and the pool size from a Coder 2.x values file', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'cp-conn-')), 'values.yaml');
+    writeFileSync(f, `coder:\n  replicaCount: 4\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      value: "${big.urls.coder}"\n    - name: CODER_PG_CONN_MAX_OPEN\n      value: "25"\n`);
+    const { r, report } = await runJson(['--values', f, '--check', 'postgres.connections']);
+    const res = resultOf(report, 'postgres.connections');
+    expect(r.code).toBe(3); // 4 × (25 + 1) × 1.2 = 124.8 → 125 > 97
+    expect(res).toMatchObject({ status: 'fail', evidence: { replicas: 4, poolPerReplica: 25, needed: 125 } });
+    expect(String(res.evidence.poolFrom)).toContain('CODER_PG_CONN_MAX_OPEN');
+  });
+});
