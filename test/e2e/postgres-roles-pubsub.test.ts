@@ -3,7 +3,7 @@
 // directly and through a real PgBouncer in transaction pooling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { preflightSessionsLeft, resultOf, runJson } from '../helpers/cli.ts';
 
 let pg17: PgInstance;
 let pg13: PgInstance;
@@ -68,15 +68,6 @@ describe('postgres.listen-notify against real servers', () => {
 
   it('leaves no listening backend behind', async () => {
     await run(pg13.urls.coder, 'postgres.listen-notify');
-    const pg = (await import('pg')).default;
-    const su = new pg.Client({ connectionString: pg13.urls.superuser });
-    await su.connect();
-    let n = -1;
-    for (let i = 0; i < 50 && n !== 0; i++) {
-      n = (await su.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'coder-preflight'")).rows[0].n;
-      if (n) await new Promise((r) => setTimeout(r, 50));
-    }
-    await su.end();
-    expect(n).toBe(0);
+    expect(await preflightSessionsLeft(pg13.urls.superuser)).toBe(0);
   });
 });

@@ -58,3 +58,20 @@ export const resultOf = (report: Report, id: string) => {
   if (!found) throw new Error(`no result for ${id} in ${report.results.map((x) => x.id).join(', ')}`);
   return found;
 };
+
+/** Wait (up to 2.5 s: backends exit just after their client) until no coder-preflight session remains. */
+export async function preflightSessionsLeft(superuserUrl: string): Promise<number> {
+  const pg = (await import('pg')).default;
+  const su = new pg.Client({ connectionString: superuserUrl });
+  await su.connect();
+  try {
+    let n = -1;
+    for (let i = 0; i < 50 && n !== 0; i++) {
+      n = (await su.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'coder-preflight'")).rows[0]!.n;
+      if (n) await new Promise((r) => setTimeout(r, 50));
+    }
+    return n;
+  } finally {
+    await su.end();
+  }
+}

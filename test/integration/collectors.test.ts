@@ -5,6 +5,7 @@ import { collectors } from '../../src/facts/index.ts';
 import { FactStore } from '../../src/facts/store.ts';
 import { Redactor } from '../../src/redact.ts';
 import { resolveTarget } from '../../src/target/resolve.ts';
+import { preflightSessionsLeft } from '../helpers/cli.ts';
 import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
 
 const kube = inject('kube');
@@ -57,17 +58,7 @@ describe('postgres.server', () => {
     expect(client).toBeDefined();
     await close();
     // A fresh superuser connection sees no backend left from coder-preflight.
-    const pgmod = (await import('pg')).default;
-    const su = new pgmod.Client({ connectionString: pg.urls.superuser });
-    await su.connect();
-    // The backend exits just after the client closes: give it a moment, then insist.
-    let n = -1;
-    for (let i = 0; i < 50 && n !== 0; i++) {
-      n = (await su.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'coder-preflight'")).rows[0].n;
-      if (n !== 0) await new Promise((r) => setTimeout(r, 50));
-    }
-    await su.end();
-    expect(n).toBe(0);
+    expect(await preflightSessionsLeft(pg.urls.superuser)).toBe(0);
   });
 
   it('stores a wrong password as an unauthorized failure, with the password redacted', async () => {

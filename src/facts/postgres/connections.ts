@@ -1,6 +1,5 @@
 import { defineCollector } from '../collector.ts';
-import { classifyPgError } from '../../postgres/connect.ts';
-import { pgSettings, postgresClient } from './server.ts';
+import { queryRow } from './server.ts';
 import type { PostgresConnectionsFact } from '../types.ts';
 
 const SQL = `
@@ -16,14 +15,5 @@ SELECT current_setting('max_connections')::int AS "maxConnections",
 export default defineCollector({
   id: 'postgres.connections',
   timeoutMs: 10_000,
-  async collect(ctx) {
-    const { client } = await postgresClient(ctx);
-    try {
-      const row = (await client.query<PostgresConnectionsFact>(SQL)).rows[0];
-      if (!row) throw new Error('the server returned no connection settings');
-      return row;
-    } catch (e) {
-      throw classifyPgError(e, pgSettings(ctx.target));
-    }
-  },
+  collect: (ctx) => queryRow<PostgresConnectionsFact>(ctx, SQL, 'connection settings'),
 });

@@ -1,6 +1,6 @@
 import { defineCollector } from '../collector.ts';
 import { classifyPgError } from '../../postgres/connect.ts';
-import { pgSettings, postgresClient } from './server.ts';
+import { pgSettings, postgresClient, queryRow } from './server.ts';
 import type { PostgresPrivilegesFact } from '../types.ts';
 
 const SQL = `
@@ -27,10 +27,9 @@ export default defineCollector({
   id: 'postgres.privileges',
   timeoutMs: 10_000,
   async collect(ctx) {
+    const row = await queryRow<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(ctx, SQL, 'row for the current role');
     const { client } = await postgresClient(ctx);
     try {
-      const row = (await client.query<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(SQL)).rows[0];
-      if (!row) throw new Error('the server returned no row for the current role');
       const searchPathSchemas = (await client.query<PostgresPrivilegesFact['searchPathSchemas'][number]>(SEARCH_PATH_SQL)).rows;
       return { ...row, searchPathSchemas };
     } catch (e) {
