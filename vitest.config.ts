@@ -9,6 +9,11 @@ process.env.CODER_PREFLIGHT_WORLD_DIR ??= join(import.meta.dirname, '.world', 't
 // e2e: the built CLI as a subprocess against the world.
 export default defineConfig({
   test: {
+    // One test file at a time across all projects: integration and e2e files share one control
+    // plane, and some change cluster-wide state for a moment (a default StorageClass, a broken
+    // APIService that stalls namespace deletion). Unit tests take well under a second anyway.
+    fileParallelism: false,
+    maxWorkers: 1,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
