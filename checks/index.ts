@@ -3,10 +3,11 @@
 import type { AnyCheck } from '../src/engine/types.ts';
 import kubernetesApi from './kubernetes/api.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
+import kubernetesStorageClass from './kubernetes/storage-class.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresVersion from './postgres/version.ts';
 
-export const checks: readonly AnyCheck[] = [kubernetesApi, kubernetesApiServices, postgresConnect, postgresVersion, postgresPrivileges, postgresConnections, postgresListenNotify];
+export const checks: readonly AnyCheck[] = [kubernetesApi, kubernetesApiServices, kubernetesStorageClass, postgresConnect, postgresVersion, postgresPrivileges, postgresConnections, postgresListenNotify];

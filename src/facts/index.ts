@@ -1,6 +1,7 @@
 // The collector registry: one entry per fact id in FactMap.
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
+import kubernetesStorageClasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
@@ -10,6 +11,7 @@ import postgresServer from './postgres/server.ts';
 export const collectors: CollectorRegistry = {
   'kubernetes.version': kubernetesVersion,
   'kubernetes.apiservices': kubernetesApiServices,
+  'kubernetes.storageclasses': kubernetesStorageClasses,
   'postgres.server': postgresServer,
   'postgres.privileges': postgresPrivileges,
   'postgres.connections': postgresConnections,

@@ -89,9 +89,20 @@ export interface PostgresConnectionsFact {
   ours: number;
 }
 
+export interface StorageClassFact {
+  name: string;
+  provisioner: string;
+  /** storageclass.kubernetes.io/is-default-class (or the beta annotation) is "true". */
+  isDefault: boolean;
+  volumeBindingMode: string;
+  reclaimPolicy: string;
+  allowVolumeExpansion: boolean;
+}
+
 export interface FactMap {
   'kubernetes.version': KubeVersionFact;
   'kubernetes.apiservices': ApiServicesFact;
+  'kubernetes.storageclasses': { items: StorageClassFact[] };
   'postgres.server': PostgresServerFact;
   'postgres.privileges': PostgresPrivilegesFact;
   'postgres.connections': PostgresConnectionsFact;

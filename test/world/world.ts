@@ -55,7 +55,14 @@ export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
       const p = await startDelayProxyDaemon({ name: `${first.name}-delay`, target: { host: first.host, port: first.port }, upstreamDelayMs: o.delayMs, downstreamDelayMs: o.delayMs });
       info.delayProxy = { port: p.port, pid: p.pid, delayMs: o.delayMs, url: first.urls.coder.replace(`:${first.port}/`, `:${p.port}/`) };
     }
-    if (kube) info.kube = await kube;
+    if (kube) {
+      info.kube = await kube;
+      // A world people run the tool against looks like a usable cluster: one default class, served
+      // by the world's provisioner. (Tests use upKube directly and start with no default.)
+      const { kubeConfig } = await import('./kube/kube.ts');
+      const { setDefaultStorageClass } = await import('./kube/scenario.ts');
+      await setDefaultStorageClass(kubeConfig(info.kube, 'admin'), 'world', info.kube.storageClasses.wffc);
+    }
     if (o.node) {
       if (!info.kube) throw new Error('--node needs --kube');
       info.node = await (await import('./node/node.ts')).upNode(info.kube, { netpol: o.netpol ?? false });
