@@ -1,6 +1,7 @@
 // The collector registry: one entry per fact id in FactMap.
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiServices from './kubernetes/apiservices.ts';
+import kubernetesCni from './kubernetes/cni.ts';
 import kubernetesStorageClasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
@@ -12,6 +13,7 @@ export const collectors: CollectorRegistry = {
   'kubernetes.version': kubernetesVersion,
   'kubernetes.apiservices': kubernetesApiServices,
   'kubernetes.storageclasses': kubernetesStorageClasses,
+  'kubernetes.cni': kubernetesCni,
   'postgres.server': postgresServer,
   'postgres.privileges': postgresPrivileges,
   'postgres.connections': postgresConnections,

@@ -99,10 +99,32 @@ export interface StorageClassFact {
   allowVolumeExpansion: boolean;
 }
 
+export interface DaemonSetFact {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  containers: { name: string; image: string; args: string[] }[];
+  desired: number;
+  ready: number;
+}
+
+export interface CniFact {
+  /** Every DaemonSet in the cluster (CNIs run as DaemonSets), without env or volumes. */
+  daemonSets: DaemonSetFact[];
+  /** Settings that switch enforcement on or off, from well-known ConfigMaps (absent: not there). */
+  config: {
+    /** kube-system/cilium-config enable-policy: default | always | never. */
+    ciliumEnablePolicy?: string;
+    /** kube-system/amazon-vpc-cni enable-network-policy-controller. */
+    awsNetworkPolicyController?: string;
+  };
+}
+
 export interface FactMap {
   'kubernetes.version': KubeVersionFact;
   'kubernetes.apiservices': ApiServicesFact;
   'kubernetes.storageclasses': { items: StorageClassFact[] };
+  'kubernetes.cni': CniFact;
   'postgres.server': PostgresServerFact;
   'postgres.privileges': PostgresPrivilegesFact;
   'postgres.connections': PostgresConnectionsFact;

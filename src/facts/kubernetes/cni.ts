@@ -1,0 +1,55 @@
+import { defineCollector } from '../collector.ts';
+import { loadK8s } from '../../kube/client.ts';
+import { kubeConfig, kubeFactError } from './client.ts';
+import type { CniFact, DaemonSetFact } from '../types.ts';
+
+const PAGE = 500;
+
+export default defineCollector({
+  id: 'kubernetes.cni',
+  timeoutMs: 15_000,
+  async collect(ctx) {
+    const kc = await kubeConfig(ctx);
+    const k8s = await loadK8s();
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const daemonSets: DaemonSetFact[] = [];
+    try {
+      // Paginated: a large cluster has many DaemonSets, and only their shape matters here.
+      let token: string | undefined;
+      do {
+        const page = await apps.listDaemonSetForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
+        for (const ds of page.items) {
+          daemonSets.push({
+            namespace: ds.metadata?.namespace ?? '',
+            name: ds.metadata?.name ?? '',
+            labels: ds.metadata?.labels ?? {},
+            containers: (ds.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', args: [...(c.command ?? []), ...(c.args ?? [])] })),
+            desired: ds.status?.desiredNumberScheduled ?? 0,
+            ready: ds.status?.numberReady ?? 0,
+          });
+        }
+        token = page.metadata?._continue || undefined;
+      } while (token);
+    } catch (e) {
+      throw kubeFactError(ctx, e, 'list daemonsets in all namespaces');
+    }
+    const configValue = async (name: string, key: string): Promise<string | undefined> => {
+      try {
+        return (await core.readNamespacedConfigMap({ name, namespace: 'kube-system' })).data?.[key];
+      } catch {
+        return undefined; // absent or not readable: the check says what it could not see
+      }
+    };
+    const config: CniFact['config'] = {};
+    if (daemonSets.some((d) => d.name === 'cilium')) {
+      const v = await configValue('cilium-config', 'enable-policy');
+      if (v !== undefined) config.ciliumEnablePolicy = v;
+    }
+    if (daemonSets.some((d) => d.name === 'aws-node')) {
+      const v = await configValue('amazon-vpc-cni', 'enable-network-policy-controller');
+      if (v !== undefined) config.awsNetworkPolicyController = v;
+    }
+    return { daemonSets, config };
+  },
+});
