@@ -100,7 +100,7 @@ describe('database settings from a Secret named in the values file', () => {
   };
 
   it('reads the URL from the Secret and connects, never printing it', async () => {
-    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('coder-db-url')]);
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('coder-db-url'), '--check', 'postgres.connect']);
     expect(r.code).toBe(0);
     expect(byId(report, 'postgres.connect')).toMatchObject({ status: 'pass', evidence: { serverVersion: pg.serverVersion } });
     expect(report.target.postgres?.source).toContain('Secret coder-db-url/url');
@@ -108,13 +108,13 @@ describe('database settings from a Secret named in the values file', () => {
   });
 
   it('fails when the Secret the values file names does not exist (Coder would not start)', async () => {
-    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('no-such-secret')]);
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('no-such-secret'), '--check', 'postgres.connect']);
     expect(r.code).toBe(3);
     expect(byId(report, 'postgres.connect')).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
   });
 
   it('is an error (forbidden), not a pass or fail, when the user may not read Secrets', async () => {
-    const { r, report } = await runJson(['--kubeconfig', kube.viewerKubeconfig, '-n', NS, '--values', values('coder-db-url')]);
+    const { r, report } = await runJson(['--kubeconfig', kube.viewerKubeconfig, '-n', NS, '--values', values('coder-db-url'), '--check', 'postgres.connect']);
     expect(r.code).toBe(1);
     const res = byId(report, 'postgres.connect');
     expect(res).toMatchObject({ status: 'error', evidence: { reason: 'forbidden' } });

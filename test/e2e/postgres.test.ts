@@ -26,6 +26,8 @@ function url(pg: PgInstance, query: string, password = pg.roles.coder.password):
 }
 
 const pgResult = (report: Report) => resultOf(report, 'postgres.connect');
+/** This file is about postgres.connect: exit codes must not depend on the other checks. */
+const runConnect = (args: string[], env?: NodeJS.ProcessEnv) => runJson([...args, '--check', 'postgres.connect'], env);
 const secretsOf = (pg: PgInstance) => [pg.roles.coder.password, pg.roles.superuser.password, encodeURIComponent(pg.roles.coder.password)];
 function expectNoSecret(r: CliRun, pg: PgInstance, ...files: string[]) {
   for (const s of secretsOf(pg)) {
@@ -37,7 +39,7 @@ function expectNoSecret(r: CliRun, pg: PgInstance, ...files: string[]) {
 
 describe('postgres.connect against real servers', () => {
   it('passes on PostgreSQL 17 with sslmode=disable, reporting the real version', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=disable')]);
+    const { r, report } = await runConnect(['--postgres-url', url(plain, '?sslmode=disable')]);
     expect(r.code).toBe(0);
     const res = pgResult(report);
     expect(res.status).toBe('pass');
@@ -48,7 +50,7 @@ describe('postgres.connect against real servers', () => {
   });
 
   it('fails like Coder would when the URL has no sslmode (lib/pq: require) and the server has no TLS', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(plain, '')]);
+    const { r, report } = await runConnect(['--postgres-url', url(plain, '')]);
     expect(r.code).toBe(3);
     const res = pgResult(report);
     expect(res.status).toBe('fail');
@@ -58,18 +60,18 @@ describe('postgres.connect against real servers', () => {
 
   it('passes over verified TLS (verify-full with the CA) and reports TLS in use', async () => {
     const ca = tls.tlsFiles!.caCert;
-    const { r, report } = await runJson(['--postgres-url', url(tls, `?sslmode=verify-full&sslrootcert=${ca}`)]);
+    const { r, report } = await runConnect(['--postgres-url', url(tls, `?sslmode=verify-full&sslrootcert=${ca}`)]);
     expect(r.code).toBe(0);
     expect(pgResult(report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'verify-full' } });
   });
 
   it('passes with the default sslmode (require) against a TLS server, without verification', async () => {
-    const { report } = await runJson(['--postgres-url', url(tls, '')]);
+    const { report } = await runConnect(['--postgres-url', url(tls, '')]);
     expect(pgResult(report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'require' } });
   });
 
   it('fails when the certificate cannot be verified (verify-full without the CA)', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(tls, '?sslmode=verify-full')]);
+    const { r, report } = await runConnect(['--postgres-url', url(tls, '?sslmode=verify-full')]);
     expect(r.code).toBe(3);
     expect(pgResult(report).summary).toMatch(/TLS verification failed/);
   });
@@ -89,27 +91,27 @@ describe('postgres.connect against real servers', () => {
   });
 
   it('fails when the database does not exist', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=disable').replace('/coder?', '/nosuchdb?')]);
+    const { r, report } = await runConnect(['--postgres-url', url(plain, '?sslmode=disable').replace('/coder?', '/nosuchdb?')]);
     expect(r.code).toBe(3);
     expect(pgResult(report).summary).toMatch(/database "nosuchdb" does not exist/);
   });
 
   it('fails on an sslmode Coder does not support', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=prefer')]);
+    const { r, report } = await runConnect(['--postgres-url', url(plain, '?sslmode=prefer')]);
     expect(r.code).toBe(3);
     expect(pgResult(report).summary).toMatch(/unsupported sslmode "prefer"/);
   });
 
   it('is an error (exit 1), not a fail, when nothing listens at the address from here', async () => {
     const port = await freePort();
-    const { r, report } = await runJson(['--postgres-url', `postgres://coder:x@127.0.0.1:${port}/coder?sslmode=disable`]);
+    const { r, report } = await runConnect(['--postgres-url', `postgres://coder:x@127.0.0.1:${port}/coder?sslmode=disable`]);
     expect(r.code).toBe(1);
     expect(pgResult(report)).toMatchObject({ status: 'error', evidence: { reason: 'unreachable' } });
     expect(pgResult(report).summary).toMatch(/from this machine/);
   });
 
   it('reads CODER_PG_CONNECTION_URL, as Coder does', async () => {
-    const { report } = await runJson([], cleanEnv({ CODER_PG_CONNECTION_URL: url(plain, '?sslmode=disable') }));
+    const { report } = await runConnect([], cleanEnv({ CODER_PG_CONNECTION_URL: url(plain, '?sslmode=disable') }));
     expect(pgResult(report)).toMatchObject({ status: 'pass' });
     expect(report.target.postgres?.source).toBe('CODER_PG_CONNECTION_URL');
   });
@@ -117,7 +119,7 @@ describe('postgres.connect against real servers', () => {
   it('reads the database URL from a v2 values file and takes the v2 profile from it', async () => {
     const f = join(tmp(), 'values.yaml');
     writeFileSync(f, `coder:\n  replicaCount: 2\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      value: "${url(plain, '?sslmode=disable')}"\n`);
-    const { r, report } = await runJson(['--values', f]);
+    const { r, report } = await runConnect(['--values', f]);
     expect(pgResult(report)).toMatchObject({ status: 'pass' });
     expect(report.profile.name).toBe('v2');
     expectNoSecret(r, plain);
@@ -133,7 +135,7 @@ describe('a server that refuses unencrypted connections (like RDS on PostgreSQL 
     if (strict) await stopPostgres(strict);
   });
   it('names the cause when the URL says sslmode=disable', async () => {
-    const { r, report } = await runJson(['--postgres-url', url(strict, '?sslmode=disable')]);
+    const { r, report } = await runConnect(['--postgres-url', url(strict, '?sslmode=disable')]);
     expect(r.code).toBe(3);
     expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
     expect(pgResult(report).summary).toMatch(/requires TLS, but the URL says sslmode=disable/);
