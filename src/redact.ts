@@ -16,10 +16,6 @@ export class Redactor {
     }
   }
 
-  get size(): number {
-    return this.secrets.size;
-  }
-
   redact(text: string): string {
     let out = text;
     // Longest first, so a secret containing another is masked whole.

@@ -3,24 +3,22 @@
 import { describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { brokenApiService, resetScenario } from '../world/kube/scenario.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { runCheck } from '../helpers/cli.ts';
 
 const kube = inject('kube');
-const check = (kubeconfig: string, ...args: string[]) => runJson(['--kubeconfig', kubeconfig, '--check', 'kubernetes.apiservices', ...args]);
+const check = (kubeconfig: string, ...args: string[]) => runCheck('kubernetes.apiservices', ['--kubeconfig', kubeconfig, ...args]);
 
 describe('kubernetes.apiservices against a real kube-apiserver', () => {
   it('passes for Coder 2.x: the built-in groups are there and Available', async () => {
-    const { r, report } = await check(kube.kubeconfig, '--coder-version', '2.18.0');
-    expect(r.code).toBe(0);
-    const res = resultOf(report, 'kubernetes.apiservices');
+    const { code, res } = await check(kube.kubeconfig, '--coder-version', '2.18.0');
+    expect(code).toBe(0);
     expect(res.status).toBe('pass');
     expect(res.evidence.missing).toEqual([]);
     expect(res.evidence.apiServices).toBeGreaterThan(10); // a real server has dozens
   });
 
   it('warns for Coder v1 that metrics.k8s.io is not installed', async () => {
-    const { report } = await check(kube.kubeconfig, '--coder-version', '1.44.3');
-    const res = resultOf(report, 'kubernetes.apiservices');
+    const { res } = await check(kube.kubeconfig, '--coder-version', '1.44.3');
     expect(res).toMatchObject({ status: 'warn', evidence: { metricsApi: 'absent' } });
   });
 
@@ -32,7 +30,7 @@ describe('kubernetes.apiservices against a real kube-apiserver', () => {
       // The aggregator's availability controller needs a moment to mark it.
       let res;
       for (let i = 0; i < 50; i++) {
-        res = resultOf((await check(kube.kubeconfig, '--coder-version', '2.18.0')).report, 'kubernetes.apiservices');
+        res = (await check(kube.kubeconfig, '--coder-version', '2.18.0')).res;
         if (res.status !== 'pass') break;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -45,9 +43,8 @@ describe('kubernetes.apiservices against a real kube-apiserver', () => {
   });
 
   it('is an error (exit 1) for a user who may not list APIServices, with what to grant', async () => {
-    const { r, report } = await check(kube.viewerKubeconfig);
-    expect(r.code).toBe(1);
-    const res = resultOf(report, 'kubernetes.apiservices');
+    const { code, res } = await check(kube.viewerKubeconfig);
+    expect(code).toBe(1);
     expect(res).toMatchObject({ status: 'error', evidence: { reason: 'forbidden' } });
     expect(res.remediation).toMatch(/list apiservices\.apiregistration\.k8s\.io/);
   });

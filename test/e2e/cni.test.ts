@@ -3,16 +3,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { applyCni, createFakeNodes, resetScenario, waitForDaemonSet, waitForNodesReady } from '../world/kube/scenario.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { runCheck } from '../helpers/cli.ts';
 
 const kube = inject('kube');
 const kc = kubeConfig(kube, 'admin');
 const NODES = `cni-nodes-${process.pid}`;
 const SCENARIO = `cni-${process.pid}`;
-const run = async (...args: string[]) => {
-  const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '--check', 'kubernetes.cni', ...args]);
-  return { code: r.code, res: resultOf(report, 'kubernetes.cni') };
-};
+const run = (...args: string[]) => runCheck('kubernetes.cni', ['--kubeconfig', kube.kubeconfig, ...args]);
 
 beforeAll(async () => {
   const nodes = await createFakeNodes(kc, NODES, [{ name: `${NODES}-0`, group: { kind: 'eks', name: 'workspaces' } }, { name: `${NODES}-1`, group: { kind: 'eks', name: 'workspaces' } }]);
@@ -58,9 +55,8 @@ describe('kubernetes.cni against a real kube-apiserver', () => {
   it('works for a view-only user too (`view` covers DaemonSets and ConfigMaps): same verdict as admin', async () => {
     await applyCni(kc, SCENARIO, 'cilium');
     await waitForDaemonSet(kc, 'kube-system', 'cilium');
-    const { r, report } = await runJson(['--kubeconfig', kube.viewerKubeconfig, '--check', 'kubernetes.cni']);
-    expect(r.code).toBe(0);
-    const res = resultOf(report, 'kubernetes.cni');
+    const { code, res } = await runCheck('kubernetes.cni', ['--kubeconfig', kube.viewerKubeconfig]);
+    expect(code).toBe(0);
     expect(res.status).toBe('pass');
     expect(String(res.evidence.detected)).toMatch(/Cilium \(kube-system\/cilium, .*\): enforcement on/);
   });

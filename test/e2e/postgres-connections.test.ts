@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { runCheck } from '../helpers/cli.ts';
 
 let big: PgInstance; // max_connections 100 (superuser_reserved 3)
 let small: PgInstance; // max_connections 20
@@ -17,10 +17,7 @@ afterAll(async () => {
   await Promise.all([big && stopPostgres(big), small && stopPostgres(small)]);
 });
 
-const run = async (url: string, ...args: string[]) => {
-  const { r, report } = await runJson(['--postgres-url', url, '--check', 'postgres.connections', ...args]);
-  return { code: r.code, res: resultOf(report, 'postgres.connections') };
-};
+const run = (url: string, ...args: string[]) => runCheck('postgres.connections', ['--postgres-url', url, ...args]);
 
 describe('postgres.connections against real servers', () => {
   it('reads the real settings; 3 Coder 2.x replicas fit in max_connections 100', async () => {
@@ -55,9 +52,8 @@ describe('postgres.connections against real servers', () => {
   it('takes replicas and the pool size from a Coder 2.x values file', async () => {
     const f = join(mkdtempSync(join(tmpdir(), 'cp-conn-')), 'values.yaml');
     writeFileSync(f, `coder:\n  replicaCount: 4\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      value: "${big.urls.coder}"\n    - name: CODER_PG_CONN_MAX_OPEN\n      value: "25"\n`);
-    const { r, report } = await runJson(['--values', f, '--check', 'postgres.connections']);
-    const res = resultOf(report, 'postgres.connections');
-    expect(r.code).toBe(3); // 4 × (25 + 1) × 1.2 = 124.8 → 125 > 97
+    const { code, res } = await runCheck('postgres.connections', ['--values', f]);
+    expect(code).toBe(3); // 4 × (25 + 1) × 1.2 = 124.8 → 125 > 97
     expect(res).toMatchObject({ status: 'fail', evidence: { replicas: 4, poolPerReplica: 25, needed: 125 } });
     expect(String(res.evidence.poolFrom)).toContain('CODER_PG_CONN_MAX_OPEN');
   });

@@ -3,7 +3,7 @@
 // directly and through a real PgBouncer in transaction pooling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
-import { preflightSessionsLeft, resultOf, runJson } from '../helpers/cli.ts';
+import { preflightSessionsLeft, runCheck } from '../helpers/cli.ts';
 
 let pg17: PgInstance;
 let pg13: PgInstance;
@@ -19,8 +19,8 @@ afterAll(async () => {
 });
 
 const run = async (url: string, check: string) => {
-  const { r, report } = await runJson(['--postgres-url', url, '--check', check]);
-  return { code: r.code, res: resultOf(report, check), stdout: r.stdout };
+  const { code, res, r } = await runCheck(check, ['--postgres-url', url]);
+  return { code, res, stdout: r.stdout };
 };
 
 describe('postgres.privileges against real servers', () => {

@@ -2,7 +2,7 @@
 // 12 (works for v1, refused by Coder 2.x), 13 (the 2.x floor) — judged per profile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { runCheck } from '../helpers/cli.ts';
 
 const servers = new Map<number, PgInstance>();
 beforeAll(async () => {
@@ -14,8 +14,7 @@ afterAll(async () => {
 
 async function version(major: number, ...args: string[]) {
   const pg = servers.get(major)!;
-  const { r, report } = await runJson(['--postgres-url', pg.urls.coder, '--check', 'postgres', ...args]);
-  return { code: r.code, res: resultOf(report, 'postgres.version'), pg };
+  return { ...(await runCheck('postgres.version', ['--postgres-url', pg.urls.coder, ...args])), pg };
 }
 
 describe('postgres.version against real servers', () => {

@@ -3,15 +3,12 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { createStorageClass, resetScenario } from '../world/kube/scenario.ts';
-import { resultOf, runJson } from '../helpers/cli.ts';
+import { runCheck } from '../helpers/cli.ts';
 
 const kube = inject('kube');
 const kc = kubeConfig(kube, 'admin');
 const SCENARIO = `sc-${process.pid}`;
-const run = async (kubeconfig = kube.kubeconfig) => {
-  const { r, report } = await runJson(['--kubeconfig', kubeconfig, '--check', 'kubernetes.storage-class']);
-  return { code: r.code, res: resultOf(report, 'kubernetes.storage-class') };
-};
+const run = (kubeconfig = kube.kubeconfig) => runCheck('kubernetes.storage-class', ['--kubeconfig', kubeconfig]);
 afterEach(async () => {
   await resetScenario(kc, SCENARIO);
 });

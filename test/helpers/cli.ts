@@ -75,3 +75,9 @@ export async function preflightSessionsLeft(superuserUrl: string): Promise<numbe
     await su.end();
   }
 }
+
+/** Run one check (`--check <id>`, JSON out): its result, the exit code, the whole report. */
+export async function runCheck(id: string, args: string[], env?: NodeJS.ProcessEnv) {
+  const { r, report } = await runJson([...args, '--check', id], env);
+  return { code: r.code, res: resultOf(report, id), report, r };
+}

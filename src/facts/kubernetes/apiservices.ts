@@ -1,15 +1,12 @@
 import { defineCollector } from '../collector.ts';
-import { loadK8s } from '../../kube/client.ts';
-import { kubeConfig, kubeFactError } from './client.ts';
+import { withKube } from './client.ts';
 import type { ApiServiceFact } from '../types.ts';
 
 export default defineCollector({
   id: 'kubernetes.apiservices',
   timeoutMs: 10_000,
-  async collect(ctx) {
-    const kc = await kubeConfig(ctx);
-    const k8s = await loadK8s();
-    try {
+  collect: (ctx) =>
+    withKube(ctx, 'list apiservices.apiregistration.k8s.io', async (k8s, kc) => {
       const list = await kc.makeApiClient(k8s.ApiregistrationV1Api).listAPIService();
       const items: ApiServiceFact[] = list.items.map((a) => {
         const cond = a.status?.conditions?.find((c) => c.type === 'Available');
@@ -26,8 +23,5 @@ export default defineCollector({
         };
       });
       return { items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-    } catch (e) {
-      throw kubeFactError(ctx, e, 'list apiservices.apiregistration.k8s.io');
-    }
-  },
+    }),
 });

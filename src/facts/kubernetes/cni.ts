@@ -1,6 +1,5 @@
 import { defineCollector } from '../collector.ts';
-import { loadK8s } from '../../kube/client.ts';
-import { kubeConfig, kubeFactError } from './client.ts';
+import { withKube } from './client.ts';
 import type { CniFact, DaemonSetFact } from '../types.ts';
 
 const PAGE = 500;
@@ -8,14 +7,12 @@ const PAGE = 500;
 export default defineCollector({
   id: 'kubernetes.cni',
   timeoutMs: 15_000,
-  async collect(ctx) {
-    const kc = await kubeConfig(ctx);
-    const k8s = await loadK8s();
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const daemonSets: DaemonSetFact[] = [];
-    try {
+  collect: (ctx) =>
+    withKube(ctx, 'list daemonsets in all namespaces', async (k8s, kc) => {
+      const apps = kc.makeApiClient(k8s.AppsV1Api);
+      const core = kc.makeApiClient(k8s.CoreV1Api);
       // Paginated: a large cluster has many DaemonSets, and only their shape matters here.
+      const daemonSets: DaemonSetFact[] = [];
       let token: string | undefined;
       do {
         const page = await apps.listDaemonSetForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
@@ -31,25 +28,23 @@ export default defineCollector({
         }
         token = page.metadata?._continue || undefined;
       } while (token);
-    } catch (e) {
-      throw kubeFactError(ctx, e, 'list daemonsets in all namespaces');
-    }
-    const configValue = async (name: string, key: string): Promise<string | undefined> => {
-      try {
-        return (await core.readNamespacedConfigMap({ name, namespace: 'kube-system' })).data?.[key];
-      } catch {
-        return undefined; // absent or not readable: the check says what it could not see
+
+      const configValue = async (name: string, key: string): Promise<string | undefined> => {
+        try {
+          return (await core.readNamespacedConfigMap({ name, namespace: 'kube-system' })).data?.[key];
+        } catch {
+          return undefined; // absent or not readable: the check says what it could not see
+        }
+      };
+      const config: CniFact['config'] = {};
+      if (daemonSets.some((d) => d.name === 'cilium')) {
+        const v = await configValue('cilium-config', 'enable-policy');
+        if (v !== undefined) config.ciliumEnablePolicy = v;
       }
-    };
-    const config: CniFact['config'] = {};
-    if (daemonSets.some((d) => d.name === 'cilium')) {
-      const v = await configValue('cilium-config', 'enable-policy');
-      if (v !== undefined) config.ciliumEnablePolicy = v;
-    }
-    if (daemonSets.some((d) => d.name === 'aws-node')) {
-      const v = await configValue('amazon-vpc-cni', 'enable-network-policy-controller');
-      if (v !== undefined) config.awsNetworkPolicyController = v;
-    }
-    return { daemonSets, config };
-  },
+      if (daemonSets.some((d) => d.name === 'aws-node')) {
+        const v = await configValue('amazon-vpc-cni', 'enable-network-policy-controller');
+        if (v !== undefined) config.awsNetworkPolicyController = v;
+      }
+      return { daemonSets, config };
+    }),
 });

@@ -1,16 +1,13 @@
 import { defineCollector } from '../collector.ts';
-import { loadK8s } from '../../kube/client.ts';
-import { kubeConfig, kubeFactError } from './client.ts';
+import { withKube } from './client.ts';
 
 const DEFAULT_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
 
 export default defineCollector({
   id: 'kubernetes.storageclasses',
   timeoutMs: 10_000,
-  async collect(ctx) {
-    const kc = await kubeConfig(ctx);
-    const k8s = await loadK8s();
-    try {
+  collect: (ctx) =>
+    withKube(ctx, 'list storageclasses.storage.k8s.io', async (k8s, kc) => {
       const list = await kc.makeApiClient(k8s.StorageV1Api).listStorageClass();
       const items = list.items.map((sc) => ({
         name: sc.metadata?.name ?? '',
@@ -21,8 +18,5 @@ export default defineCollector({
         allowVolumeExpansion: sc.allowVolumeExpansion ?? false,
       }));
       return { items: items.sort((a, b) => a.name.localeCompare(b.name)) };
-    } catch (e) {
-      throw kubeFactError(ctx, e, 'list storageclasses.storage.k8s.io');
-    }
-  },
+    }),
 });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Notification } from 'pg';
 import { defineCollector, FactError } from '../collector.ts';
 import { classifyPgError, connect } from '../../postgres/connect.ts';
-import { pgSettings, postgresClient } from './server.ts';
+import { pgSettings, postgresClient, queryRow } from './server.ts';
 
 /** How long a NOTIFY may take before we call it lost (Coder's pubsub expects near-immediate delivery). */
 export const DELIVERY_WAIT_MS = 3000;
@@ -17,7 +17,7 @@ export default defineCollector({
     const { client: notifier } = await postgresClient(ctx);
     const settings = pgSettings(ctx.target);
     const channel = `coder_preflight_${randomBytes(6).toString('hex')}`;
-    const inRecovery = (await notifier.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r').catch((e) => { throw classifyPgError(e, settings); })).rows[0]?.r ?? false;
+    const { r: inRecovery } = await queryRow<{ r: boolean }>(ctx, 'SELECT pg_is_in_recovery() AS r', 'recovery state');
     const { client: listener } = await connect(settings, ctx.timeoutMs, ctx.signal);
     try {
       let resolveDelivery: (ms: number) => void = () => {};
@@ -30,7 +30,7 @@ export default defineCollector({
         await listener.query(`LISTEN ${channel}`);
       } catch (e) {
         const f = classifyPgError(e, settings);
-        throw new FactError(f.reason === 'protocol' ? 'protocol' : f.reason, `LISTEN failed: ${(e as Error).message}`, inRecovery ? 'this server is a standby (in recovery): point Coder at the primary' : f.hint, { inRecovery });
+        throw new FactError(f.reason, `LISTEN failed: ${(e as Error).message}`, inRecovery ? 'this server is a standby (in recovery): point Coder at the primary' : f.hint, { inRecovery });
       }
       const listening = (await listener.query<{ c: string }>('SELECT pg_listening_channels() AS c')).rows.map((r) => r.c);
       sentAt = performance.now();
