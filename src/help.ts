@@ -26,7 +26,7 @@ Output
   --fail-on <warn|fail>      exit non-zero on warnings too (default: fail)
   --timeout <duration>       give up on the whole run after this long (default: 60s; e.g. 30s, 2m)
   --verbose                  show evidence for every check in the table
-  --no-color                 no colours (also NO_COLOR=1)
+  --no-color                 no colours (also NO_COLOR=1); --color forces them
   --debug                    stack traces and fact timings on stderr
   -h, --help                 this help
   -v, --version              print the version

@@ -64,8 +64,9 @@ export class FactStore {
       }, timeoutMs);
       timer.unref();
     });
+    let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () =>
+      onAbort = () =>
         reject(
           (this.signal.reason as Error | undefined)?.message === 'timeout'
             ? new FactError('timeout', 'the run ran out of time (--timeout) before this was gathered', 'raise --timeout, or check the network path')
@@ -92,6 +93,7 @@ export class FactStore {
       return { ok: false, reason: 'bug', message: this.redactor.redact(`collector ${id} failed unexpectedly: ${msg}`), hint: 'run again with --debug and report it', durationMs: ms() };
     } finally {
       clearTimeout(timer);
+      this.signal.removeEventListener('abort', onAbort);
     }
   }
 }
