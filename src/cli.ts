@@ -15,7 +15,9 @@ export async function cli(argv = process.argv.slice(2)): Promise<void> {
   } else {
     try {
       const { main } = await import('./app.ts');
-      code = await main(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+      // Plugins that import 'coder-preflight/api' get this build's (dist/api.js beside dist/cli.js).
+      const apiUrl = new URL('./api.js', import.meta.url).href;
+      code = await main(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), apiUrl });
     } catch (e) {
       if (e instanceof ConfigError) {
         process.stderr.write(`coder-preflight: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);

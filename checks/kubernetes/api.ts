@@ -1,7 +1,9 @@
 // Everything else — helm install, the checks that follow — needs an API server that answers with
 // these credentials. Coder's Helm chart needs Kubernetes ≥ 1.19 (coder-requirements.md §6).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
+
+/** Failures that say the API server does not answer these credentials (the rest: could not decide). */
+const FINDINGS = new Set(['unauthorized', 'unreachable', 'dns', 'tls', 'timeout', 'protocol', 'invalid-config']);
 
 export default defineCheck({
   id: 'kubernetes.api',
@@ -14,17 +16,17 @@ export default defineCheck({
     why: 'helm install and every other check need an API server that answers with these credentials. A stale token, a wrong CA or a VPN that is down shows up here first, with the reason.',
     fix: 'Point --kubeconfig/--context at the cluster you will install Coder into; refresh expired credentials (e.g. your cloud CLI\'s get-credentials); check VPN, DNS and firewalls for the server URL.',
   },
-  evaluate({ 'kubernetes.version': v }, { vantage }) {
-    if (!v.ok) {
-      if (v.reason === 'not-configured' || v.reason === 'forbidden' || v.reason === 'bug' || v.reason === 'aborted') return unavailable(v, 'the server version');
-      return {
-        status: 'fail',
-        summary: `The API server does not answer: ${v.message}`,
-        remediation: v.hint ?? 'check the kubeconfig and the network path to the API server',
-        evidence: { reason: v.reason, ...(v.detail ?? {}) },
-      };
-    }
-    const f = v.value;
+  // The server not answering with these credentials is a finding, not "could not look".
+  onFactFailure({ 'kubernetes.version': v }) {
+    if (v.ok || !FINDINGS.has(v.reason)) return undefined;
+    return {
+      status: 'fail',
+      summary: `The API server does not answer: ${v.message}`,
+      remediation: v.hint ?? 'check the kubeconfig and the network path to the API server',
+      evidence: { reason: v.reason, ...(v.detail ?? {}) },
+    };
+  },
+  evaluate({ 'kubernetes.version': f }, { vantage }) {
     return {
       status: 'pass',
       summary: `API server ${f.server} answers: Kubernetes ${f.gitVersion} (context ${f.context})`,

@@ -2,8 +2,7 @@
 // rbac/v1, storage/v1, networking/v1 and metrics.k8s.io (coder-requirements.md §1a). An aggregated
 // API that is registered but unavailable breaks discovery for every client (helm, kubectl, namespace deletion).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
-import type { ApiServiceFact } from '../../src/facts/types.ts';
+import type { ApiServiceFact } from '../../src/facts/kubernetes/apiservices.ts';
 
 /** Built-in groups every Coder install uses: pods/secrets, Deployments, Roles, NetworkPolicies/Ingress, StorageClasses. */
 const REQUIRED = ['v1.', 'v1.apps', 'v1.rbac.authorization.k8s.io', 'v1.networking.k8s.io', 'v1.storage.k8s.io'];
@@ -23,15 +22,14 @@ export default defineCheck({
     fix: 'For an unavailable APIService, look at `kubectl get apiservice <name> -o yaml` and fix the backing Service (usually metrics-server in kube-system), or delete the stale APIService. Install metrics-server for Coder v1. A missing built-in group means a very old or unusual API server: use a supported Kubernetes version.',
   },
   evaluate({ 'kubernetes.apiservices': f }, { profile }) {
-    if (!f.ok) return unavailable(f, 'the APIServices');
-    const byName = new Map(f.value.items.map((a) => [a.name, a]));
+    const byName = new Map(f.items.map((a) => [a.name, a]));
     const missing = REQUIRED.filter((n) => !byName.has(n));
-    const notAvailable = f.value.items.filter((a) => a.available !== 'True');
+    const notAvailable = f.items.filter((a) => a.available !== 'True');
     const requiredDown = notAvailable.filter((a) => REQUIRED.includes(a.name));
     const metrics = byName.get(METRICS);
     const wantMetrics = profile.name !== 'v2';
     const evidence = {
-      apiServices: f.value.items.length,
+      apiServices: f.items.length,
       required: REQUIRED.map((n) => (n === 'v1.' ? 'v1 (core)' : n)),
       missing: missing.map((n) => (n === 'v1.' ? 'v1 (core)' : n)),
       notAvailable: notAvailable.map((a) => a.name),
@@ -59,6 +57,6 @@ export default defineCheck({
         evidence,
       };
     }
-    return { status: 'pass', summary: `All ${f.value.items.length} APIServices are Available, including the groups Coder uses${metrics ? ' and metrics.k8s.io' : ''}`, evidence };
+    return { status: 'pass', summary: `All ${f.items.length} APIServices are Available, including the groups Coder uses${metrics ? ' and metrics.k8s.io' : ''}`, evidence };
   },
 });

@@ -2,8 +2,7 @@
 // which only a CNI that enforces them makes real; for Coder 2.x they are the recommended way to
 // isolate workspaces (coder-requirements.md §1g, §5; peers.md §4.2 for the markers used here).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
-import type { CniFact, DaemonSetFact } from '../../src/facts/types.ts';
+import type { CniFact, DaemonSetFact } from '../../src/facts/kubernetes/cni.ts';
 
 type Enforcement = 'on' | 'off' | 'partial';
 interface Detection {
@@ -79,11 +78,10 @@ export default defineCheck({
     fix: 'Install or enable a policy engine: Calico (also alongside flannel, as Canal), Cilium, or your platform\'s option (EKS: enableNetworkPolicy on the VPC CNI add-on; GKE: Dataplane V2 or network policy enforcement; AKS: --network-policy azure|calico|cilium).',
   },
   evaluate({ 'kubernetes.cni': f }, { profile }) {
-    if (!f.ok) return unavailable(f, 'the DaemonSets');
-    const found = detectCni(f.value);
+    const found = detectCni(f);
     const evidence = {
       detected: found.map((d) => `${d.cni} (${d.daemonSet}, ${d.ready}): enforcement ${d.enforcement}`),
-      daemonSets: f.value.daemonSets.length,
+      daemonSets: f.daemonSets.length,
       confidence: 'detected from DaemonSets; not proved by a probe',
     };
     const on = found.filter((d) => d.enforcement === 'on');
@@ -115,7 +113,7 @@ export default defineCheck({
     }
     return {
       status: 'warn',
-      summary: `Could not identify the network plugin from the ${f.value.daemonSets.length} DaemonSets (k3s and some managed platforms run it outside DaemonSets)`,
+      summary: `Could not identify the network plugin from the ${f.daemonSets.length} DaemonSets (k3s and some managed platforms run it outside DaemonSets)`,
       remediation: 'check your platform\'s documentation for NetworkPolicy support, or run the NetworkPolicy enforcement probe',
       evidence,
     };

@@ -2,8 +2,7 @@
 // without a storageClassName: they need a default StorageClass whose provisioner creates volumes
 // (coder-requirements.md §1e, §6: dynamic provisioning; Coder v2 does not validate local/hostPath).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
-import type { StorageClassFact } from '../../src/facts/types.ts';
+import type { StorageClassFact } from '../../src/facts/kubernetes/storageclasses.ts';
 
 /** Provisioners whose volumes live on one node's disk. */
 const NODE_LOCAL = /^(rancher\.io\/local-path|k8s\.io\/minikube-hostpath|microk8s\.io\/hostpath|docker\.io\/hostpath|kubernetes\.io\/host-path|openebs\.io\/local|local\.csi\.openebs\.io|topolvm\.io|lvm\.csi\.metal-stack\.io)$/;
@@ -22,8 +21,7 @@ export default defineCheck({
     fix: 'Mark one class as default: kubectl patch storageclass <name> -p \'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\' (and set it to "false" on the others). Install your platform\'s CSI driver (EBS, Persistent Disk, Azure Disk, Ceph, …) if no class provisions dynamically.',
   },
   evaluate({ 'kubernetes.storageclasses': f }) {
-    if (!f.ok) return unavailable(f, 'the StorageClasses');
-    const classes = f.value.items;
+    const classes = f.items;
     const defaults = classes.filter((c) => c.isDefault);
     const evidence = {
       storageClasses: classes.map((c) => c.name),

@@ -2,7 +2,6 @@
 // per replica. Behind a transaction-pooling proxy (PgBouncer pool_mode=transaction) LISTEN is
 // accepted but no NOTIFY ever arrives (install-failures #21); a standby cannot LISTEN at all.
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
 
 export default defineCheck({
   id: 'postgres.listen-notify',
@@ -16,14 +15,12 @@ export default defineCheck({
     why: 'Coder\'s replicas coordinate workspace builds, agent connections and live updates through LISTEN/NOTIFY. A transaction-pooling proxy (PgBouncer, RDS Proxy and similar) between Coder and PostgreSQL accepts LISTEN but drops notifications, so workspaces hang in "starting" with no error; a read-only standby refuses LISTEN.',
     fix: 'Point Coder directly at PostgreSQL (or at a pooler in session mode), and at the primary, not a replica or reader endpoint.',
   },
-  evaluate({ 'postgres.listen-notify': n }) {
-    if (!n.ok) {
-      if (n.detail?.inRecovery === true) {
-        return { status: 'fail', summary: `LISTEN is refused: the server is a standby in recovery (${n.message})`, remediation: n.hint ?? 'point Coder at the primary', evidence: { reason: n.reason, inRecovery: true } };
-      }
-      return unavailable(n, 'a LISTEN/NOTIFY round trip');
-    }
-    const f = n.value;
+  // A standby refusing LISTEN is a finding: Coder's pubsub would fail the same way.
+  onFactFailure({ 'postgres.listen-notify': n }) {
+    if (n.ok || n.detail?.inRecovery !== true) return undefined;
+    return { status: 'fail', summary: `LISTEN is refused: the server is a standby in recovery (${n.message})`, remediation: n.hint ?? 'point Coder at the primary', evidence: { reason: n.reason, inRecovery: true } };
+  },
+  evaluate({ 'postgres.listen-notify': f }) {
     const evidence = { channel: f.channel, delivered: f.delivered, deliveryMs: f.deliveryMs, waitedMs: f.waitedMs, listeningChannels: f.listeningChannels, inRecovery: f.inRecovery };
     if (!f.delivered) {
       const pooled = !f.listeningChannels.includes(f.channel);

@@ -2,7 +2,6 @@
 // schema. Since PostgreSQL 15, `public` no longer grants CREATE to everyone: a role that does not
 // own the database or schema fails there (coder-requirements.md §3b; install-failures #10, #22).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
 
 export default defineCheck({
   id: 'postgres.privileges',
@@ -15,10 +14,8 @@ export default defineCheck({
     why: 'Coder creates and migrates its tables on start. On PostgreSQL 15 and newer the public schema no longer lets every role CREATE, so a role that does not own the database or schema fails its first migration ("permission denied for schema public"). A search_path naming a schema that does not exist leaves no current schema at all.',
     fix: 'Make the role own its database (ALTER DATABASE coder OWNER TO coder) or its schema (ALTER SCHEMA public OWNER TO coder), or GRANT USAGE, CREATE ON SCHEMA <schema> TO coder. For a custom search_path, create the schema first (CREATE SCHEMA <name> AUTHORIZATION coder).',
   },
-  evaluate({ 'postgres.privileges': p, 'postgres.server': server }) {
-    if (!p.ok) return unavailable(p, 'the role\'s privileges');
-    const f = p.value;
-    const version = server.ok ? server.value.version : 'unknown';
+  evaluate({ 'postgres.privileges': f, 'postgres.server': server }) {
+    const version = server.version;
     // Where Coder's tables would go: current_schema(), else the first existing schema of the path.
     const target = f.searchPathSchemas.find((x) => x.name === f.currentSchema) ?? f.searchPathSchemas[0];
     const evidence = {
@@ -43,7 +40,7 @@ export default defineCheck({
     }
     if (!target.usage || !target.create) {
       const missing = [!target.usage && 'USAGE', !target.create && 'CREATE'].filter(Boolean).join(' and ');
-      const pg15Public = target.name === 'public' && target.usage && server.ok && server.value.major >= 15;
+      const pg15Public = target.name === 'public' && target.usage && server.major >= 15;
       return {
         status: 'fail',
         summary: `Role ${f.user} lacks ${missing} on schema ${target.name} (owner ${target.owner}) in database ${f.database}: Coder's migrations would fail${pg15Public ? ' (PostgreSQL 15+ no longer lets every role create in public)' : ''}`,

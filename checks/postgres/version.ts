@@ -1,13 +1,6 @@
 // Coder 2.x refuses to start on PostgreSQL < 13 (cli/server.go: "PostgreSQL version must be
 // v13.0.0 or higher!"); Coder v1 needed ≥ 11 with contrib (coder-requirements.md §1f, §3a, §6).
 import { defineCheck } from '../../src/engine/define.ts';
-import { unavailable } from '../../src/engine/outcome.ts';
-
-const SOURCES = {
-  baseline: 'Coder docs: v1 needs PostgreSQL ≥ 11; Coder 2.x refuses < 13 (cli/server.go)',
-  v1: 'Coder v1 requirements: PostgreSQL ≥ 11 with the contrib package',
-  v2: 'Coder 2.x cli/server.go: refuses server_version_num < 130000',
-} as const;
 
 /** Last minor release per major (PostgreSQL's 5-year policy), for an advisory in the evidence. */
 const END_OF_LIFE: Record<number, string> = { 10: '2022-11', 11: '2023-11', 12: '2024-11', 13: '2025-11', 14: '2026-11', 15: '2027-11', 16: '2028-11', 17: '2029-11', 18: '2030-11' };
@@ -18,16 +11,20 @@ export default defineCheck({
   category: 'postgres',
   facts: ['postgres.server'],
   docs: 'https://coder.com/docs/admin/setup',
+  defaults: {
+    // The seeds (Coder v1 requirements): PostgreSQL ≥ 11 with contrib; Coder 2.x refuses < 13, so warn below 13.
+    baseline: { minMajor: 11, recommendedMajor: 13, source: 'Coder docs: v1 needs PostgreSQL ≥ 11; Coder 2.x refuses < 13 (cli/server.go)' },
+    v1: { recommendedMajor: 11, source: 'Coder v1 requirements: PostgreSQL ≥ 11 with the contrib package' },
+    v2: { minMajor: 13, recommendedMajor: 13, source: 'Coder 2.x cli/server.go: refuses server_version_num < 130000' },
+  },
   explain: {
     what: 'Compares the server\'s server_version_num with the minimum of the Coder you will install: ≥ 13 for Coder 2.x, ≥ 11 for Coder v1. Without --coder-version or a values file it applies the v1 minimum and warns below 13.',
     why: 'Coder 2.x checks the version at start-up and exits on anything older than 13; older servers in the field show up as confusing migration errors. Coder v1 needed 11 or newer.',
     fix: 'Upgrade PostgreSQL (or create a new instance) to a supported major — 16 or 17 is a good choice — and point Coder at it. Managed services (RDS, Cloud SQL, Azure) offer in-place major upgrades.',
   },
-  evaluate({ 'postgres.server': pg }, { profile, thresholds }) {
-    if (!pg.ok) return unavailable(pg, 'the server version');
-    const s = pg.value;
-    const min = thresholds.postgresMinMajor;
-    const rec = thresholds.postgresRecommendedMajor;
+  evaluate({ 'postgres.server': s }, { profile, options }) {
+    const min = options.minMajor;
+    const rec = options.recommendedMajor;
     const eol = END_OF_LIFE[Math.floor(s.major)];
     const evidence = {
       serverVersion: s.version,
@@ -37,7 +34,7 @@ export default defineCheck({
       profile: profile.name,
       ...(eol ? { communitySupportEnds: eol } : {}),
     };
-    const threshold = { value: `>= ${min}${rec > min ? `, recommended >= ${rec}` : ''}`, source: SOURCES[profile.name] };
+    const threshold = { value: `>= ${min}${rec > min ? `, recommended >= ${rec}` : ''}` };
     if (s.major < min) {
       return {
         status: 'fail',

@@ -1,5 +1,8 @@
-// --check / --skip: by exact id, by glob (`postgres.*`), or by category (`postgres`).
+// --check / --skip: by exact id, by glob (`postgres.*`), by category (`postgres`), by tag, or by
+// plugin name (`acme` selects every acme/… check).
 import { ConfigError } from '../errors.ts';
+import { didYouMean } from '../suggest.ts';
+import { pluginOf } from './define.ts';
 import type { AnyCheck } from './types.ts';
 
 function matcher(pattern: string): (c: AnyCheck) => boolean {
@@ -7,11 +10,16 @@ function matcher(pattern: string): (c: AnyCheck) => boolean {
     const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
     return (c) => re.test(c.id);
   }
-  return (c) => c.id === pattern || c.category === pattern || (c.tags ?? []).includes(pattern);
+  return (c) => c.id === pattern || c.category === pattern || (c.tags ?? []).includes(pattern) || pluginOf(c.id) === pattern;
 }
 
 function patterns(list: readonly string[]): string[] {
   return list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Every name a selection can use: ids, categories, tags, plugin names. */
+export function selectorNames(all: readonly AnyCheck[]): string[] {
+  return [...new Set(all.flatMap((c) => [c.id, c.category, ...(c.tags ?? []), ...(pluginOf(c.id) ? [pluginOf(c.id)!] : [])]))];
 }
 
 export function selectChecks(all: readonly AnyCheck[], include: readonly string[] = [], exclude: readonly string[] = []): AnyCheck[] {
@@ -19,11 +27,7 @@ export function selectChecks(all: readonly AnyCheck[], include: readonly string[
   const exc = patterns(exclude);
   for (const p of [...inc, ...exc]) {
     if (!all.some(matcher(p))) {
-      const near = all.filter((c) => c.id.includes(p) || p.includes(c.category)).map((c) => c.id);
-      throw new ConfigError(
-        `no check matches "${p}"`,
-        near.length ? `did you mean ${near.slice(0, 3).join(', ')}? (coder-preflight list shows all)` : 'coder-preflight list shows every check id and category',
-      );
+      throw new ConfigError(`no check matches "${p}"`, [didYouMean(p, selectorNames(all)), 'coder-preflight list shows every check id and category'].filter(Boolean).join(' '));
     }
   }
   const selected = all.filter((c) => (inc.length === 0 || inc.some((p) => matcher(p)(c))) && !exc.some((p) => matcher(p)(c)));

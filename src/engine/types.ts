@@ -1,49 +1,29 @@
-// The vocabulary every layer shares: statuses, fact results, check definitions and results.
-import type { FactMap } from '../facts/types.ts';
-import type { Profile } from '../target/profile.ts';
+// The vocabulary of checks: statuses, outcomes, results, the check definition and its context.
+import type { FactFailure, FactId, FactMap, FactResult } from '../facts/types.ts';
 
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
 
-export type FactId = keyof FactMap;
+export const PROFILES = ['baseline', 'v1', 'v2'] as const;
+/** Which Coder the user is about to install decides the thresholds (design.md, "Profiles"). */
+export type ProfileName = (typeof PROFILES)[number];
 
-/** Why a fact could not be gathered. `not-configured` turns into `skip`; everything else into `error`. */
-export type FactFailureReason =
-  | 'not-configured'
-  /** The configuration points at something broken (e.g. a Secret that does not exist). */
-  | 'invalid-config'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'timeout'
-  | 'unreachable'
-  | 'dns'
-  | 'tls'
-  | 'protocol'
-  | 'aborted'
-  | 'bug';
-
-export interface FactFailure {
-  ok: false;
-  reason: FactFailureReason;
-  /** One line: what happened. Already redacted. */
-  message: string;
-  /** One line: how to make it available (e.g. which flag to pass). */
-  hint?: string;
-  /** Extra, serialisable detail (error codes, the host tried, …). */
-  detail?: Record<string, string | number | boolean | null>;
-  durationMs: number;
+export interface Profile {
+  name: ProfileName;
+  /** The Coder version given, if any. */
+  coderVersion?: string;
+  /** Where the profile came from, for the report. */
+  source: string;
 }
-
-export interface FactSuccess<T> {
-  ok: true;
-  value: T;
-  durationMs: number;
-}
-
-export type FactResult<T> = FactSuccess<T> | FactFailure;
 
 export type EvidenceValue = string | number | boolean | null | readonly (string | number)[];
 export type Evidence = Record<string, EvidenceValue>;
+
+/** Which threshold was applied and where it came from. */
+export interface ThresholdUsed {
+  value: string;
+  source: string;
+}
 
 /** What a check's `evaluate` returns. The engine adds id, title, timing and docs. */
 export interface CheckOutcome {
@@ -55,27 +35,8 @@ export interface CheckOutcome {
   evidence?: Evidence;
   /** Where a measurement was taken (e.g. "this machine (laptop.local)"). */
   vantage?: string;
-  /** Which threshold was applied and where it came from. */
-  threshold?: { value: string; source: string };
-}
-
-export interface Thresholds {
-  /** Minimum supported PostgreSQL major version (fail below). */
-  postgresMinMajor: number;
-  /** Recommended PostgreSQL major version (warn below). */
-  postgresRecommendedMajor: number;
-  /** Connection budget per Coder replica and how it is added up. */
-  connections: {
-    /** Pool size per replica by default (v1 CODER_MAX_DB_CONNECTIONS 30, v2 CODER_PG_CONN_MAX_OPEN 10). */
-    poolPerReplica: number;
-    /** Extra connections per replica outside the pool (v2: one LISTEN connection for pubsub). */
-    extraPerReplica: number;
-    /** Head-room factor for churn and other clients (v2 docs: about 20 %). */
-    factor: number;
-    /** v1 docs: the total must stay *below* the available connections. */
-    strictlyBelow: boolean;
-    source: string;
-  };
+  /** Which threshold was applied. `source` may be left out: the engine fills in where the check's options came from. */
+  threshold?: { value: string; source?: string };
 }
 
 /** What the user will deploy, from the values file or flags (checks that size things need it). */
@@ -85,15 +46,34 @@ export interface Deployment {
   poolPerReplica?: { value: number; where: string };
 }
 
-export interface EvaluateContext {
+/** A check's tunable policy: plain values a config file can override by check id. */
+export type OptionValue = number | string | boolean;
+export type Options = Record<string, OptionValue>;
+
+/**
+ * A check's defaults per profile, each with its source. `baseline` is complete; `v1`/`v2`
+ * change only what differs for that Coder.
+ */
+export interface ProfileDefaults<O extends Options> {
+  baseline: O & { source: string };
+  v1?: Partial<Widen<O>> & { source: string };
+  v2?: Partial<Widen<O>> & { source: string };
+}
+
+/** `true` → boolean, `11` → number: options are inferred from literals but vary by profile and config. */
+export type Widen<O> = { [K in keyof O]: O[K] extends number ? number : O[K] extends string ? string : O[K] extends boolean ? boolean : O[K] };
+
+export interface EvaluateContext<O extends Options = Options> {
   profile: Profile;
-  thresholds: Thresholds;
+  /** This check's options: its defaults for the profile, with any config-file override applied. */
+  options: Readonly<Widen<O>> & { readonly source: string };
   /** Where this process runs, for results measured from here. */
   vantage: string;
   deployment: Deployment;
 }
 
-export type FactsFor<F extends readonly FactId[]> = { [K in F[number]]: FactResult<FactMap[K]> };
+export type FactValues<F extends readonly FactId[]> = { [K in F[number]]: FactMap[K] };
+export type FactResults<F extends readonly FactId[]> = { [K in F[number]]: FactResult<FactMap[K]> };
 
 export interface Explanation {
   /** What the check looks at, in a sentence or two. */
@@ -104,25 +84,35 @@ export interface Explanation {
   fix: string;
 }
 
-export interface CheckDefinition<F extends readonly FactId[] = readonly FactId[]> {
-  /** `<category>.<name>`, equal to the file path under checks/. */
+export interface CheckDefinition<F extends readonly FactId[] = readonly FactId[], O extends Options = Options> {
+  /** `<category>.<name>`, equal to the file path under checks/; plugin checks: `<plugin>/<category>.<name>`. */
   id: string;
   /** The passing state, e.g. "PostgreSQL accepts connections". */
   title: string;
   category: string;
+  /** Declared inputs; only these are gathered. A failed one becomes skip/error before `evaluate` runs. */
   facts: F;
+  /** This check's policy per profile, with sources; overridable by check id from a config file. */
+  defaults?: ProfileDefaults<O>;
   /** Link to Coder's documentation for this requirement. */
   docs: string;
   explain: Explanation;
   tags?: readonly string[];
   /** Per-check time limit for evaluate (facts have their own). */
   timeoutMs?: number;
-  evaluate(facts: FactsFor<F>, ctx: EvaluateContext): CheckOutcome | Promise<CheckOutcome>;
+  /**
+   * For a check that judges a failed fact itself (an auth failure is a `fail`, not "could not
+   * look"). Called only with failures whose cause this check owns; return undefined to let the
+   * engine decide. All declared facts are given, the failed ones as failures.
+   */
+  onFactFailure?(facts: FactResults<F>, ctx: EvaluateContext<NoInfer<O>>): CheckOutcome | undefined;
+  /** Pure: the facts arrive as plain values. */
+  evaluate(facts: FactValues<F>, ctx: EvaluateContext<NoInfer<O>>): CheckOutcome | Promise<CheckOutcome>;
 }
 
-/** Any check, whatever facts it declares (for registries and the engine). */
+/** Any check, whatever facts and options it declares (for registries and the engine). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCheck = CheckDefinition<any>;
+export type AnyCheck = CheckDefinition<any, any>;
 
 export interface CheckResult extends CheckOutcome {
   id: string;
@@ -131,4 +121,7 @@ export interface CheckResult extends CheckOutcome {
   docs: string;
   durationMs: number;
   evidence: Evidence;
+  threshold?: ThresholdUsed;
 }
+
+export type { FactFailure };

@@ -1,25 +1,16 @@
 // Collectors gather one family of facts, once per run, with a timeout and an AbortSignal.
 // A failure is stored as a value (FactFailure), never thrown at a check.
-import type { FactFailureReason, FactId, FactResult } from '../engine/types.ts';
-import type { FactMap } from './types.ts';
-import type { Target } from '../target/resolve.ts';
+import { withDeadline } from '../deadline.ts';
+import { ClassifiedError } from '../errors.ts';
+import type { Target } from '../inputs/resolve.ts';
 import type { Redactor } from '../redact.ts';
+import type { FactId, FactMap, FactResult } from './types.ts';
 
-/** Thrown by a collector for a failure it understands. */
-export class FactError extends Error {
-  override name = 'FactError';
-  readonly reason: FactFailureReason;
-  readonly hint: string | undefined;
-  readonly detail: Record<string, string | number | boolean | null> | undefined;
-  constructor(reason: FactFailureReason, message: string, hint?: string, detail?: Record<string, string | number | boolean | null>) {
-    super(message);
-    this.reason = reason;
-    this.hint = hint;
-    this.detail = detail;
-  }
-}
+/** Thrown by a collector for a failure it understands (the same class the clients throw). */
+export const FactError = ClassifiedError;
+export type FactError = ClassifiedError;
 
-/** Live handles shared by collectors during one run (a pg client, a kube config), closed at the end. */
+/** Live handles shared by collectors during one run (a database session, a kube config), closed at the end. */
 export class Resources {
   private readonly items = new Map<string, { value: Promise<unknown>; dispose?: (v: unknown) => Promise<void> | void }>();
 
@@ -37,13 +28,7 @@ export class Resources {
     this.items.clear();
     await Promise.allSettled(
       all.map(async (it) => {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<undefined>((r) => {
-          timer = setTimeout(() => r(undefined), graceMs);
-          timer.unref();
-        });
-        const v = await Promise.race([it.value.catch(() => undefined), late]);
-        clearTimeout(timer);
+        const v = await withDeadline(it.value.catch(() => undefined), { ms: graceMs, onTimeout: () => undefined });
         if (v !== undefined && it.dispose) await it.dispose(v);
       }),
     );
@@ -57,8 +42,13 @@ export interface CollectContext {
   resources: Resources;
   /** The time this collector has, for clients that take their own timeouts. */
   timeoutMs: number;
-  /** Another fact this one builds on (memoised like everything else). */
+  /** Another fact, as a result (memoised like everything else). */
   fact<K extends FactId>(id: K): Promise<FactResult<FactMap[K]>>;
+  /**
+   * Another fact this one cannot do without: its value, or a throw that carries the same failure
+   * with `causedBy` set, so the check that owns that fact tells the cause and the others point to it.
+   */
+  need<K extends FactId>(id: K): Promise<FactMap[K]>;
 }
 
 export interface Collector<K extends FactId = FactId> {
@@ -68,5 +58,6 @@ export interface Collector<K extends FactId = FactId> {
 }
 
 export function defineCollector<K extends FactId>(c: Collector<K>): Collector<K> {
+  if (!/^([a-z][a-z0-9-]*\/)?[a-z][a-z0-9-]*\.[a-z][a-z0-9.-]*$/.test(c.id)) throw new Error(`bad fact id ${c.id}: use <family>.<name> (plugins: <plugin>/<family>.<name>)`);
   return c;
 }

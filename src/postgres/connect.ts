@@ -4,21 +4,21 @@
 import { readFileSync } from 'node:fs';
 import type { Client, ClientConfig } from 'pg';
 import type { ConnectionOptions } from 'node:tls';
-import { FactError } from '../facts/collector.ts';
-import { effectiveSslMode, type PgSettings } from '../target/pgurl.ts';
+import { ClassifiedError } from '../errors.ts';
+import { effectiveSslMode, type PgSettings } from '../inputs/pgurl.ts';
 
 function readFileFor(what: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new FactError('invalid-config', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `fix the ${what} path in the connection string`);
+    throw new ClassifiedError('invalid-config', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `fix the ${what} path in the connection string`);
   }
 }
 
 export function tlsOptions(s: PgSettings): { sslmode: string; ssl: false | ConnectionOptions } {
   const eff = effectiveSslMode(s);
   if ('unsupported' in eff) {
-    throw new FactError('invalid-config', `Coder would refuse this connection string: ${eff.unsupported}`, 'use sslmode=disable, require, verify-ca or verify-full (lib/pq supports no other)');
+    throw new ClassifiedError('invalid-config', `Coder would refuse this connection string: ${eff.unsupported}`, 'use sslmode=disable, require, verify-ca or verify-full (lib/pq supports no other)');
   }
   let mode = eff.mode;
   if (mode === 'disable') return { sslmode: mode, ssl: false };
@@ -67,36 +67,36 @@ export function pgConfig(s: PgSettings, timeoutMs: number): { config: ClientConf
 }
 
 /** Map a pg / socket / TLS error to a fact failure with a remediation. */
-export function classifyPgError(e: unknown, s: PgSettings): FactError {
-  if (e instanceof FactError) return e;
+export function classifyPgError(e: unknown, s: PgSettings): ClassifiedError {
+  if (e instanceof ClassifiedError) return e;
   const err = e as { code?: string; message?: string; severity?: string };
   const code = err.code ?? '';
   const msg = String(err.message ?? e).split('\n')[0] ?? '';
   const at = `${s.host}:${s.port}`;
   const detail = { code: code || null, host: s.host, port: s.port };
-  if (code === '28P01') return new FactError('unauthorized', `password authentication failed for user "${s.user}"`, 'check the user and password in the connection string (special characters must be URL-encoded)', detail);
+  if (code === '28P01') return new ClassifiedError('unauthorized', `password authentication failed for user "${s.user}"`, 'check the user and password in the connection string (special characters must be URL-encoded)', detail);
   if (code === '28000' && /no encryption|SSL off/i.test(msg) && s.sslmodeRaw === 'disable') {
-    return new FactError('tls', 'the server requires TLS, but the URL says sslmode=disable', 'use sslmode=require (or verify-full with sslrootcert=<CA file>): managed servers such as RDS on PostgreSQL 15+ refuse unencrypted connections', detail);
+    return new ClassifiedError('tls', 'the server requires TLS, but the URL says sslmode=disable', 'use sslmode=require (or verify-full with sslrootcert=<CA file>): managed servers such as RDS on PostgreSQL 15+ refuse unencrypted connections', detail);
   }
-  if (code === '28000') return new FactError('unauthorized', msg, 'the server\'s pg_hba.conf does not admit this user/host/TLS combination: add a matching line, or change sslmode', detail);
-  if (code === '3D000') return new FactError('invalid-config', msg, `create the database first (CREATE DATABASE ${s.database} OWNER ${s.user}), or fix its name in the URL`, detail);
-  if (code === '53300') return new FactError('protocol', `the server refused the connection: ${msg}`, 'PostgreSQL is out of connection slots: raise max_connections or close idle clients', detail);
-  if (code === '57P03') return new FactError('unreachable', `the server is not accepting connections yet: ${msg}`, 'wait for PostgreSQL to finish starting or recovery', detail);
+  if (code === '28000') return new ClassifiedError('unauthorized', msg, 'the server\'s pg_hba.conf does not admit this user/host/TLS combination: add a matching line, or change sslmode', detail);
+  if (code === '3D000') return new ClassifiedError('invalid-config', msg, `create the database first (CREATE DATABASE ${s.database} OWNER ${s.user}), or fix its name in the URL`, detail);
+  if (code === '53300') return new ClassifiedError('protocol', `the server refused the connection: ${msg}`, 'PostgreSQL is out of connection slots: raise max_connections or close idle clients', detail);
+  if (code === '57P03') return new ClassifiedError('unreachable', `the server is not accepting connections yet: ${msg}`, 'wait for PostgreSQL to finish starting or recovery', detail);
   if (/does not support SSL/i.test(msg)) {
-    return new FactError('tls', 'the server does not support TLS, but the connection requires it (lib/pq: "SSL is not enabled on the server")', 'Coder defaults to sslmode=require: enable TLS on the server, or add ?sslmode=disable to the URL if the network is trusted', detail);
+    return new ClassifiedError('tls', 'the server does not support TLS, but the connection requires it (lib/pq: "SSL is not enabled on the server")', 'Coder defaults to sslmode=require: enable TLS on the server, or add ?sslmode=disable to the URL if the network is trusted', detail);
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FactError('dns', `cannot resolve ${s.host} (${code})`, 'check the host name; in-cluster names (*.svc.cluster.local) do not resolve outside the cluster', detail);
-  if (code === 'ECONNREFUSED') return new FactError('unreachable', `connection refused by ${at}`, 'is PostgreSQL running and listening on that address (listen_addresses, port, firewall)?', detail);
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ECONNRESET' || code === 'EPIPE') return new FactError('unreachable', `${code} talking to ${at}`, 'check routing and firewalls between here and the database', detail);
-  if (code === 'ETIMEDOUT' || /timeout|timed out/i.test(msg)) return new FactError('timeout', `no answer from ${at} in time`, 'check routing and firewalls between here and the database', detail);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ClassifiedError('dns', `cannot resolve ${s.host} (${code})`, 'check the host name; in-cluster names (*.svc.cluster.local) do not resolve outside the cluster', detail);
+  if (code === 'ECONNREFUSED') return new ClassifiedError('unreachable', `connection refused by ${at}`, 'is PostgreSQL running and listening on that address (listen_addresses, port, firewall)?', detail);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ECONNRESET' || code === 'EPIPE') return new ClassifiedError('unreachable', `${code} talking to ${at}`, 'check routing and firewalls between here and the database', detail);
+  if (code === 'ETIMEDOUT' || /timeout|timed out/i.test(msg)) return new ClassifiedError('timeout', `no answer from ${at} in time`, 'check routing and firewalls between here and the database', detail);
   if (/certificate|self[- ]signed|altname|hostname\/ip|CERT_|UNABLE_TO_VERIFY/i.test(`${code} ${msg}`)) {
-    return new FactError('tls', `TLS verification failed: ${msg}`, 'give the server\'s CA with sslrootcert=<file>, or use a certificate whose name matches the host (verify-full)', detail);
+    return new ClassifiedError('tls', `TLS verification failed: ${msg}`, 'give the server\'s CA with sslrootcert=<file>, or use a certificate whose name matches the host (verify-full)', detail);
   }
-  if (/tls|ssl/i.test(`${code} ${msg}`)) return new FactError('tls', `TLS handshake failed: ${msg}`, 'check the server\'s TLS settings and sslmode', detail);
-  return new FactError('protocol', msg || 'connection failed', 'run again with --debug for details', detail);
+  if (/tls|ssl/i.test(`${code} ${msg}`)) return new ClassifiedError('tls', `TLS handshake failed: ${msg}`, 'check the server\'s TLS settings and sslmode', detail);
+  return new ClassifiedError('protocol', msg || 'connection failed', 'run again with --debug for details', detail);
 }
 
-/** Connect once per run; other collectors reuse the client through `Resources`. */
+/** Open one connection (collectors share one through `pgSession`). */
 export async function connect(s: PgSettings, timeoutMs: number, signal: AbortSignal): Promise<{ client: Client; sslmode: string; connectMs: number }> {
   const { config, sslmode } = pgConfig(s, timeoutMs);
   const pg = (await import('pg')).default;

@@ -1,8 +1,10 @@
 // The versioned result model. Renderers are pure functions of a Report.
 import type { CheckResult, Status } from '../engine/types.ts';
-import type { ProfileName } from '../target/profile.ts';
+import type { ProfileName } from '../engine/types.ts';
 
 export const SCHEMA_VERSION = 1;
+
+export type TargetDescription = Report['target'];
 
 export interface Report {
   schemaVersion: typeof SCHEMA_VERSION;
@@ -17,6 +19,9 @@ export interface Report {
     valuesFile: string | null;
     vantage: string;
   };
+  /** Where the facts came from: gathered now, or replayed from a snapshot. */
+  facts?: { source: 'live' | 'snapshot'; file?: string; savedAt?: string; savedBy?: string };
+  plugins?: { name: string; spec: string }[];
   summary: Record<Status, number> & { total: number; worst: Status };
   exitCode: number;
   results: CheckResult[];

@@ -2,6 +2,7 @@
 // every warn/fail/error (and how to enable skipped checks).
 import Table from 'cli-table3';
 import { painter, STATUS_LABEL, STATUS_STYLE } from './color.ts';
+import type { CheckResult } from '../engine/types.ts';
 import { groupByCategory, type Report } from './model.ts';
 
 export function renderTable(report: Report, opts: { color: boolean; width?: number; verbose?: boolean }): string {
@@ -26,9 +27,20 @@ export function renderTable(report: Report, opts: { color: boolean; width?: numb
   const todo = report.results.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error');
   if (todo.length) {
     lines.push('', paint('bold', 'What to do:'));
+    // Checks that could not be evaluated because of another's cause are one line after it.
+    const pointers = new Map<string, CheckResult[]>();
     for (const r of todo) {
+      const see = r.evidence.see;
+      if (typeof see === 'string') {
+        pointers.set(`${r.status} ${see}`, [...(pointers.get(`${r.status} ${see}`) ?? []), r]);
+        continue;
+      }
       lines.push(`  ${paint(STATUS_STYLE[r.status], STATUS_LABEL[r.status])} ${r.id}: ${r.remediation ?? r.summary}`);
       lines.push(paint('gray', `        docs: ${r.docs}   explain: coder-preflight explain ${r.id}`));
+    }
+    for (const group of pointers.values()) {
+      const first = group[0]!;
+      lines.push(`  ${paint(STATUS_STYLE[first.status], STATUS_LABEL[first.status])} ${group.map((r) => r.id).join(', ')}: not evaluated — ${first.remediation ?? `see ${String(first.evidence.see)}`}`);
     }
   }
   const skipped = report.results.filter((r) => r.status === 'skip');

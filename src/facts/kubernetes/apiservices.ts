@@ -1,6 +1,29 @@
 import { defineCollector } from '../collector.ts';
-import { withKube } from './client.ts';
-import type { ApiServiceFact } from '../types.ts';
+import { withKube } from '../../kubernetes/with-kube.ts';
+
+export interface ApiServiceFact {
+  /** e.g. "v1beta1.metrics.k8s.io"; the core group is "v1." */
+  name: string;
+  group: string;
+  version: string;
+  /** Served by the apiserver itself (no backing Service). */
+  local: boolean;
+  /** "namespace/name" of the backing Service for aggregated APIs. */
+  service: string | null;
+  available: 'True' | 'False' | 'Unknown';
+  reason: string | null;
+  message: string | null;
+}
+
+export interface ApiServicesFact {
+  items: ApiServiceFact[];
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'kubernetes.apiservices': ApiServicesFact;
+  }
+}
 
 export default defineCollector({
   id: 'kubernetes.apiservices',

@@ -1,6 +1,32 @@
 import { defineCollector } from '../collector.ts';
-import { withKube } from './client.ts';
-import type { CniFact, DaemonSetFact } from '../types.ts';
+import { withKube } from '../../kubernetes/with-kube.ts';
+
+export interface DaemonSetFact {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  containers: { name: string; image: string; args: string[] }[];
+  desired: number;
+  ready: number;
+}
+
+export interface CniFact {
+  /** Every DaemonSet in the cluster (CNIs run as DaemonSets), without env or volumes. */
+  daemonSets: DaemonSetFact[];
+  /** Settings that switch enforcement on or off, from well-known ConfigMaps (absent: not there). */
+  config: {
+    /** kube-system/cilium-config enable-policy: default | always | never. */
+    ciliumEnablePolicy?: string;
+    /** kube-system/amazon-vpc-cni enable-network-policy-controller. */
+    awsNetworkPolicyController?: string;
+  };
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'kubernetes.cni': CniFact;
+  }
+}
 
 const PAGE = 500;
 

@@ -1,5 +1,21 @@
 import { defineCollector } from '../collector.ts';
-import { withKube } from './client.ts';
+import { withKube } from '../../kubernetes/with-kube.ts';
+
+export interface StorageClassFact {
+  name: string;
+  provisioner: string;
+  /** storageclass.kubernetes.io/is-default-class (or the beta annotation) is "true". */
+  isDefault: boolean;
+  volumeBindingMode: string;
+  reclaimPolicy: string;
+  allowVolumeExpansion: boolean;
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'kubernetes.storageclasses': { items: StorageClassFact[] };
+  }
+}
 
 const DEFAULT_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
 

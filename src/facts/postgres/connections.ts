@@ -1,6 +1,22 @@
 import { defineCollector } from '../collector.ts';
-import { queryRow } from './server.ts';
-import type { PostgresConnectionsFact } from '../types.ts';
+import { withPostgres } from '../../postgres/session.ts';
+
+export interface PostgresConnectionsFact {
+  maxConnections: number;
+  superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16+; 0 before). */
+  reservedConnections: number;
+  /** Client backends connected right now, all roles (pg_stat_activity). */
+  inUse: number;
+  /** Of those, coder-preflight's own. */
+  ours: number;
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'postgres.connections': PostgresConnectionsFact;
+  }
+}
 
 const SQL = `
 SELECT current_setting('max_connections')::int AS "maxConnections",
@@ -15,5 +31,5 @@ SELECT current_setting('max_connections')::int AS "maxConnections",
 export default defineCollector({
   id: 'postgres.connections',
   timeoutMs: 10_000,
-  collect: (ctx) => queryRow<PostgresConnectionsFact>(ctx, SQL, 'connection settings'),
+  collect: (ctx) => withPostgres(ctx, (s) => s.row<PostgresConnectionsFact>(SQL, 'connection settings')),
 });

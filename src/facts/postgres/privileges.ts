@@ -1,7 +1,25 @@
 import { defineCollector } from '../collector.ts';
-import { classifyPgError } from '../../postgres/connect.ts';
-import { pgSettings, postgresClient, queryRow } from './server.ts';
-import type { PostgresPrivilegesFact } from '../types.ts';
+import { withPostgres } from '../../postgres/session.ts';
+
+export interface PostgresPrivilegesFact {
+  user: string;
+  superuser: boolean;
+  database: string;
+  databaseOwner: string;
+  /** current_schema(): null when no schema of the search_path exists or the role may not use any. */
+  currentSchema: string | null;
+  searchPath: string;
+  /** The schemas of the search_path that exist, in order, with the role's rights on each. */
+  searchPathSchemas: { name: string; owner: string; usage: boolean; create: boolean }[];
+  /** CREATE on the database (create schemas). */
+  databaseCreate: boolean;
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'postgres.privileges': PostgresPrivilegesFact;
+  }
+}
 
 const SQL = `
 SELECT current_user AS "user",
@@ -26,14 +44,10 @@ SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner,
 export default defineCollector({
   id: 'postgres.privileges',
   timeoutMs: 10_000,
-  async collect(ctx) {
-    const row = await queryRow<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(ctx, SQL, 'row for the current role');
-    const { client } = await postgresClient(ctx);
-    try {
-      const searchPathSchemas = (await client.query<PostgresPrivilegesFact['searchPathSchemas'][number]>(SEARCH_PATH_SQL)).rows;
+  collect: (ctx) =>
+    withPostgres(ctx, async (s) => {
+      const row = await s.row<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(SQL, 'row for the current role');
+      const searchPathSchemas = await s.query<PostgresPrivilegesFact['searchPathSchemas'][number]>(SEARCH_PATH_SQL);
       return { ...row, searchPathSchemas };
-    } catch (e) {
-      throw classifyPgError(e, pgSettings(ctx.target));
-    }
-  },
+    }),
 });

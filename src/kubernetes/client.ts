@@ -1,6 +1,7 @@
-// The one place that loads @kubernetes/client-node (heavy: ~100 ms even bundled), on first use.
+// The one place that loads @kubernetes/client-node (heavy: ~100 ms even bundled), on first use; and
+// the classification of its errors.
 import type * as K8s from '@kubernetes/client-node';
-import type { KubeTarget } from '../target/kubeconfig.ts';
+import type { KubeTarget } from '../inputs/kubeconfig.ts';
 
 export type K8sModule = typeof K8s;
 

@@ -1,22 +1,22 @@
 // Turn flags, environment and the values file into a Target: what to check, nothing judged.
 import { hostname } from 'node:os';
-import type { Deployment, FactFailureReason, Thresholds } from '../engine/types.ts';
+import type { Deployment } from '../engine/types.ts';
+import type { FailureReason } from '../errors.ts';
 import type { Redactor } from '../redact.ts';
 import { resolveKube, type KubeResolution } from './kubeconfig.ts';
 import { parsePostgresUrl, type PgSettings } from './pgurl.ts';
-import { BASELINE_PROFILE, THRESHOLDS, profileFromVersion, type Profile } from './profile.ts';
+import { BASELINE_PROFILE, profileFromVersion, type Profile } from './profile.ts';
 import { readHelmValues, type HelmValues, type PgSource, type SecretRef } from './values.ts';
 
 export type PgResolution =
   | { state: 'configured'; settings: PgSettings }
   | { state: 'absent'; hint: string }
-  | { state: 'unresolved'; reason: FactFailureReason; message: string; hint: string };
+  | { state: 'unresolved'; reason: FailureReason; message: string; hint: string };
 
 export interface Target {
   kube: KubeResolution;
   postgres: PgResolution;
   profile: Profile;
-  thresholds: Thresholds;
   namespace: string;
   values?: Pick<HelmValues, 'path' | 'shape' | 'replicas'>;
   /** Replicas and pool size Coder will run with (sizing checks need them). */
@@ -72,7 +72,6 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     postgres,
     deployment,
     profile,
-    thresholds: THRESHOLDS[profile.name],
     namespace,
     ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas } } : {}),
     vantage: `this machine (${hostname()})`,
@@ -128,7 +127,7 @@ async function readSecretKey(
   if (!kube.configured) {
     return { state: 'unresolved', reason: 'not-configured', message: `the database password is in ${what}, but no cluster is configured to read it from`, hint: kube.hint };
   }
-  const { kubeConfigFor, loadK8s, classifyKubeError } = await import('../kube/client.ts');
+  const { kubeConfigFor, loadK8s, classifyKubeError } = await import('../kubernetes/client.ts');
   try {
     const k8s = await loadK8s();
     const api = (await kubeConfigFor(kube.target)).makeApiClient(k8s.CoreV1Api);

@@ -1,0 +1,204 @@
+// `run` (the default command): resolve what to check, gather facts (live, or from a snapshot),
+// judge, write every requested output, and return the exit code.
+import { writeFileSync } from 'node:fs';
+import { assertWritable, parseDuration, parseOutputs, parseReplicas, useColor, type Io, type Values } from '../cli/options.ts';
+import { startSpinner, wantsSpinner, type Progress } from '../cli/spinner.ts';
+import { exitCodeFor, type FailOn } from '../engine/exit.ts';
+import { resolveOptions, validateOverrides, withOverride, type OptionOverrides, type ResolvedOptions } from '../engine/options.ts';
+import { runChecks } from '../engine/run.ts';
+import { selectChecks } from '../engine/select.ts';
+import type { AnyCheck, CheckResult, Deployment, Profile } from '../engine/types.ts';
+import { ConfigError, EXIT, errorMessage } from '../errors.ts';
+import { readSnapshot, SNAPSHOT_FORMAT, SNAPSHOT_KIND, SnapshotFactSource, type FactSnapshot } from '../facts/snapshot.ts';
+import { FactStore } from '../facts/store.ts';
+import type { FactSource } from '../facts/types.ts';
+import { profileFromVersion } from '../inputs/profile.ts';
+import { resolveTarget } from '../inputs/resolve.ts';
+import { Redactor } from '../redact.ts';
+import { buildReport, describeTarget } from '../report/build.ts';
+import type { Report, TargetDescription } from '../report/model.ts';
+import { render } from '../report/renderers.ts';
+import { VERSION } from '../version.ts';
+import type { CommandContext } from './context.ts';
+
+/** Where this run's facts come from, and the context they are judged in. */
+interface Session {
+  facts: FactSource;
+  profile: Profile;
+  deployment: Deployment;
+  vantage: string;
+  target: TargetDescription;
+  optionsFor(check: AnyCheck): ResolvedOptions;
+  info: NonNullable<Report['facts']>;
+  /** True once Ctrl-C/SIGTERM stopped the run. */
+  interrupted(): boolean;
+  close(): Promise<void>;
+}
+
+function parseFailOn(v: string): FailOn {
+  if (v !== 'warn' && v !== 'fail') throw new ConfigError(`--fail-on ${v} is not warn or fail`, 'use --fail-on warn to gate on warnings');
+  return v;
+}
+
+async function liveSession(values: Values, io: Io, c: CommandContext, redactor: Redactor, overrides: OptionOverrides | undefined, timeoutMs: number): Promise<Session> {
+  const target = await resolveTarget({
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    namespace: values.namespace,
+    postgresUrl: values['postgres-url'],
+    values: values.values,
+    coderVersion: values['coder-version'],
+    ...(values.replicas !== undefined ? { replicas: parseReplicas(values.replicas) } : {}),
+    env: io.env,
+    redactor,
+  });
+  const abort = new AbortController();
+  const deadline = setTimeout(() => abort.abort(new Error('timeout')), timeoutMs);
+  deadline.unref();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    io.stderr.write('\ncoder-preflight: interrupted — stopping and cleaning up (Ctrl-C again to quit at once)\n');
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const store = new FactStore({ collectors: c.collectors, target, redactor, signal: abort.signal });
+  return {
+    facts: store,
+    profile: target.profile,
+    deployment: target.deployment,
+    vantage: target.vantage,
+    target: describeTarget(target),
+    optionsFor: (check) => resolveOptions(check, target.profile, overrides),
+    info: { source: 'live' },
+    interrupted: () => interrupted,
+    async close() {
+      clearTimeout(deadline);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await store.resources.closeAll();
+    },
+  };
+}
+
+/** Flags that say what to connect to mean nothing when replaying saved facts. */
+const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'values'] as const;
+
+function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined): Session {
+  const given = TARGET_FLAGS.find((f) => values[f] !== undefined);
+  if (given) throw new ConfigError(`--${given} has no effect with --from-facts: the facts were gathered already`, 'drop it, or run live without --from-facts (--coder-version and --replicas may re-judge saved facts)');
+  const snap = readSnapshot(file);
+  const profile = values['coder-version'] ? profileFromVersion(values['coder-version']) : snap.context.profile;
+  const deployment: Deployment = values.replicas !== undefined ? { ...snap.context.deployment, replicas: parseReplicas(values.replicas), replicasSource: '--replicas' } : snap.context.deployment;
+  const rejudge = values['coder-version'] !== undefined;
+  return {
+    facts: new SnapshotFactSource(snap.facts, file),
+    profile,
+    deployment,
+    vantage: snap.context.vantage,
+    target: snap.context.target as TargetDescription,
+    // Exactly as the run that saved them judged, unless asked to re-judge for another Coder.
+    optionsFor: (check) => {
+      const saved = snap.context.options[check.id];
+      return saved && !rejudge ? withOverride(saved, check.id, overrides) : resolveOptions(check, profile, overrides);
+    },
+    info: { source: 'snapshot', file, savedAt: snap.savedAt, savedBy: snap.tool.version },
+    interrupted: () => false,
+    close: async () => {},
+  };
+}
+
+export async function run(values: Values, io: Io, c: CommandContext): Promise<number> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const outputs = parseOutputs(values.output);
+  const failOn = parseFailOn(values['fail-on'] ?? c.config.failOn ?? 'fail');
+  const timeoutMs = values.timeout ? parseDuration(values.timeout) : 60_000;
+  const selected = selectChecks(c.checks, values.check ?? c.config.check, values.skip ?? c.config.skip);
+  const overrides = c.config.thresholds && c.config.file ? { file: c.config.file, byCheck: c.config.thresholds } : undefined;
+  if (overrides) validateOverrides(c.checks, overrides);
+  const saveTo = values['save-facts'];
+  if (saveTo) assertWritable(saveTo, '--save-facts');
+  const redactor = new Redactor();
+  const fromFacts = values['from-facts'];
+  const session = fromFacts ? replaySession(values, fromFacts, overrides) : await liveSession(values, io, c, redactor, overrides, timeoutMs);
+  if (fromFacts && session.info.savedBy !== VERSION) io.stderr.write(`coder-preflight: replaying facts saved by coder-preflight ${session.info.savedBy} with ${VERSION}: checks that changed since may judge differently\n`);
+
+  const stdoutFormat = outputs.find((o) => !o.file)?.format;
+  const spinner: Progress | undefined = wantsSpinner(io, stdoutFormat, values.debug ?? false) ? await startSpinner(io, selected.length) : undefined;
+  let results: CheckResult[];
+  try {
+    results = await runChecks({
+      checks: selected,
+      facts: session.facts,
+      profile: session.profile,
+      deployment: session.deployment,
+      vantage: session.vantage,
+      optionsFor: session.optionsFor,
+      redactor,
+      onStart: (x) => spinner?.started(x.id),
+      onGathered: (x) => spinner?.done(x.id),
+    });
+  } finally {
+    spinner?.stop();
+    await session.close();
+  }
+  const gathered = await session.facts.snapshot();
+  if (values.debug) {
+    for (const [id, f] of Object.entries(gathered)) {
+      io.stderr.write(redactor.redact(`debug: fact ${id}: ${f.ok ? 'ok' : `${f.reason}: ${f.message}${f.causedBy ? ` (caused by ${f.causedBy})` : ''}`} (${f.durationMs} ms)\n`));
+    }
+  }
+  if (saveTo) {
+    const snapshot: FactSnapshot = {
+      kind: SNAPSHOT_KIND,
+      formatVersion: SNAPSHOT_FORMAT,
+      tool: { name: 'coder-preflight', version: VERSION },
+      savedAt: new Date().toISOString(),
+      context: {
+        profile: session.profile,
+        deployment: session.deployment,
+        vantage: session.vantage,
+        target: session.target,
+        options: Object.fromEntries(selected.filter((x) => x.defaults).map((x) => [x.id, session.optionsFor(x)])),
+        checks: selected.map((x) => x.id),
+      },
+      facts: gathered,
+    };
+    writeOutput(saveTo, redactor.redact(`${JSON.stringify(redactor.redactValue(snapshot), null, 2)}\n`));
+  }
+
+  const exitCode = session.interrupted() ? EXIT.interrupted : exitCodeFor(results.map((r) => r.status), failOn);
+  const report = redactor.redactValue(
+    buildReport({
+      startedAt,
+      durationMs: performance.now() - started,
+      profile: session.profile,
+      target: session.target,
+      results,
+      order: selected,
+      exitCode,
+      facts: session.info,
+      plugins: c.plugins.map((p) => ({ name: p.name, spec: p.spec })),
+    }),
+  );
+  const color = useColor(values, io.env, Boolean(io.stdout.isTTY));
+  const opts = { width: io.stdout.columns, verbose: values.verbose ?? false };
+  for (const o of outputs) {
+    const text = redactor.redact(render(o.format, report, { ...opts, color: o.file ? false : color }));
+    if (o.file) writeOutput(o.file, text);
+    else io.stdout.write(text);
+  }
+  if (!stdoutFormat) io.stdout.write(redactor.redact(render('table', report, { ...opts, color })));
+  return exitCode;
+}
+
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new ConfigError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, 'choose a path you can write to');
+  }
+}

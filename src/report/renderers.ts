@@ -1,0 +1,27 @@
+// The output formats, keyed by name (after arethetypeswrong's CLI): the list of formats that
+// -o accepts is this table's keys. Each renderer is a pure function of the report.
+import { renderJson } from './json.ts';
+import { renderJunit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+import type { Report } from './model.ts';
+import { renderTable } from './table.ts';
+
+export interface RenderOptions {
+  color: boolean;
+  width: number | undefined;
+  verbose: boolean;
+}
+
+export const RENDERERS = {
+  table: { extension: 'txt', render: (r: Report, o: RenderOptions) => renderTable(r, { color: o.color, width: o.width, verbose: o.verbose }) },
+  json: { extension: 'json', render: (r: Report) => renderJson(r) },
+  junit: { extension: 'xml', render: (r: Report) => renderJunit(r) },
+  markdown: { extension: 'md', render: (r: Report) => renderMarkdown(r) },
+} as const satisfies Record<string, { extension: string; render(r: Report, o: RenderOptions): string }>;
+
+export type Format = keyof typeof RENDERERS;
+export const FORMATS = Object.keys(RENDERERS) as Format[];
+
+export function render(format: Format, report: Report, o: RenderOptions): string {
+  return RENDERERS[format].render(report, o);
+}
