@@ -47,7 +47,10 @@ export function checksIndex(): string {
 }
 
 export function collectorsIndex(): string {
-  return registry('src/facts', collectorFiles(), "import type { CollectorRegistry } from './store.ts';", 'CollectorRegistry', (n) => `export const collectors: CollectorRegistry = {\n${n.map((x) => `  [${x}.id]: ${x},`).join('\n')}\n};`);
+  const files = collectorFiles();
+  // The fact types, re-exported so that every collector's FactMap entry reaches the shipped types too.
+  const types = files.map((f) => `export type * from './${relative(join(root, 'src/facts'), f)}';`).join('\n');
+  return registry('src/facts', files, "import type { CollectorRegistry } from './store.ts';", 'CollectorRegistry', (n) => `export const collectors: CollectorRegistry = {\n${n.map((x) => `  [${x}.id]: ${x},`).join('\n')}\n};\n\n${types}`);
 }
 
 /** The options a check's defaults give each profile. */

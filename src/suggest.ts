@@ -23,11 +23,13 @@ export function suggest(input: string, candidates: readonly string[], max = 3): 
       const l = c.toLowerCase();
       const d = distance(q, l);
       const contains = q.length >= 3 && (l.includes(q) || q.includes(l));
-      return { c, score: contains ? Math.min(d, 1) : d, ok: contains || d <= Math.max(2, Math.floor(q.length / 3)) };
+      return { c, score: contains ? Math.min(d, 2) : d, ok: contains || d <= Math.max(2, Math.floor(q.length / 3)) };
     })
     .filter((x) => x.ok)
     .sort((a, b) => a.score - b.score || a.c.localeCompare(b.c));
-  return scored.slice(0, max).map((x) => x.c);
+  // Only the closest: a near miss, not every name that shares a word.
+  const best = scored[0]?.score;
+  return scored.filter((x) => x.score === best).slice(0, max).map((x) => x.c);
 }
 
 /** " (did you mean a, b?)" or "" — for the end of a message or a hint. */

@@ -19,3 +19,12 @@ export const collectors: CollectorRegistry = {
   [postgresPrivileges.id]: postgresPrivileges,
   [postgresServer.id]: postgresServer,
 };
+
+export type * from './kubernetes/apiservices.ts';
+export type * from './kubernetes/cni.ts';
+export type * from './kubernetes/storageclasses.ts';
+export type * from './kubernetes/version.ts';
+export type * from './postgres/connections.ts';
+export type * from './postgres/listen-notify.ts';
+export type * from './postgres/privileges.ts';
+export type * from './postgres/server.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collectors } from '../../src/facts/index.ts';
 import { FactStore } from '../../src/facts/store.ts';
 import { Redactor } from '../../src/redact.ts';
-import { resolveTarget } from '../../src/target/resolve.ts';
+import { resolveTarget } from '../../src/inputs/resolve.ts';
 import { preflightSessionsLeft } from '../helpers/cli.ts';
 import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
 

@@ -1,10 +1,10 @@
 // Error classification decides pass/fail/error downstream: a TLS problem is a definite fail, an
 // unreachable host is "could not decide from here". Shapes below are the ones Node, undici and pg produce.
 import { describe, expect, it } from 'vitest';
-import { classifyKubeError } from '../../src/kube/client.ts';
+import { classifyKubeError } from '../../src/kubernetes/client.ts';
 import { classifyPgError } from '../../src/postgres/connect.ts';
-import { parsePostgresUrl } from '../../src/target/pgurl.ts';
-import { parseDuration, parseOutputs } from '../../src/app.ts';
+import { parsePostgresUrl } from '../../src/inputs/pgurl.ts';
+import { parseDuration, parseOutputs } from '../../src/cli/options.ts';
 
 const fetchFailed = (code: string, message = 'x') => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
 

@@ -1,39 +1,48 @@
-import { ONE_REPLICA } from '../../../helpers/context.ts';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import check from '../../../../checks/kubernetes/api.ts';
-import type { FactFailure } from '../../../../src/engine/types.ts';
-import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
+import type { KubeVersionFact } from '../../../../src/facts/kubernetes/version.ts';
+import { failed, testCheck, type CheckCase } from '../../../helpers/check-tester.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'this machine (t)', deployment: ONE_REPLICA };
-const fail = (reason: FactFailure['reason'], message = 'm', hint = 'h'): FactFailure => ({ ok: false, reason, message, hint, durationMs: 1 });
+const version: KubeVersionFact = { server: 'https://127.0.0.1:6443', context: 'admin', source: '--kubeconfig', gitVersion: 'v1.35.2', major: 1, minor: 35, platform: 'linux/amd64', requestMs: 2.1 };
 
-describe('kubernetes.api', () => {
-  it('passes with the server version as evidence', async () => {
-    const r = await check.evaluate(
-      { 'kubernetes.version': { ok: true, durationMs: 3, value: { server: 'https://127.0.0.1:6443', context: 'admin', source: '--kubeconfig', gitVersion: 'v1.35.2', major: 1, minor: 35, platform: 'linux/amd64', requestMs: 2.1 } } },
-      ctx,
-    );
-    expect(r.status).toBe('pass');
-    expect(r.summary).toContain('v1.35.2');
-    expect(r.evidence).toMatchObject({ version: 'v1.35.2', context: 'admin', server: 'https://127.0.0.1:6443' });
-    expect(r.vantage).toBe('this machine (t)'); // requestMs was measured from here
-  });
+const noAnswer = (reason: Parameters<typeof failed>[0]): CheckCase => ({
+  name: `the API server does not answer (${reason})`,
+  facts: { 'kubernetes.version': failed(reason, 'no answer', { hint: 'do this' }) },
+  summary: 'The API server does not answer: no answer',
+  remediation: 'do this',
+  evidence: { reason },
+  check: (r) => expect(r.remediation).toBe('do this'),
+});
 
-  it.each(['unauthorized', 'unreachable', 'dns', 'tls', 'timeout', 'protocol', 'invalid-config'] as const)('fails with a remediation when the API server does not answer (%s)', async (reason) => {
-    const r = await check.evaluate({ 'kubernetes.version': fail(reason, 'no answer', 'do this') }, ctx);
-    expect(r.status).toBe('fail');
-    expect(r.remediation).toBe('do this');
-    expect(r.evidence).toMatchObject({ reason });
-  });
+const cannotDecide = (reason: Parameters<typeof failed>[0]): CheckCase => ({
+  name: `it cannot decide (${reason})`,
+  facts: { 'kubernetes.version': failed(reason, 'm', { hint: 'h' }) },
+  summary: 'Could not gather kubernetes.version: m',
+  remediation: 'h',
+  evidence: { reason },
+});
 
-  it('skips with the hint when no cluster is configured', async () => {
-    const r = await check.evaluate({ 'kubernetes.version': fail('not-configured', 'No Kubernetes cluster configured', 'pass --kubeconfig') }, ctx);
-    expect(r).toMatchObject({ status: 'skip', remediation: 'pass --kubeconfig' });
-  });
-
-  it('is an error, not a pass or a fail, when it cannot decide', async () => {
-    for (const reason of ['forbidden', 'bug', 'aborted'] as const) {
-      expect((await check.evaluate({ 'kubernetes.version': fail(reason) }, ctx)).status).toBe('error');
-    }
-  });
+testCheck(check, {
+  pass: [
+    {
+      name: 'the server version as evidence',
+      facts: { 'kubernetes.version': version },
+      vantage: 'this machine (t)',
+      summary: 'v1.35.2',
+      evidence: { version: 'v1.35.2', context: 'admin', server: 'https://127.0.0.1:6443' },
+      check: (r) => expect(r.vantage).toBe('this machine (t)'), // requestMs was measured from here
+    },
+  ],
+  fail: (['unauthorized', 'unreachable', 'dns', 'tls', 'timeout', 'protocol', 'invalid-config'] as const).map(noAnswer),
+  skip: [
+    {
+      name: 'no cluster is configured',
+      facts: { 'kubernetes.version': failed('not-configured', 'No Kubernetes cluster configured', { hint: 'pass --kubeconfig' }) },
+      summary: 'No Kubernetes cluster configured',
+      remediation: 'pass --kubeconfig',
+      check: (r) => expect(r.remediation).toBe('pass --kubeconfig'),
+    },
+  ],
+  // An error, not a pass or a fail, when it cannot decide.
+  error: (['forbidden', 'bug', 'aborted'] as const).map(cannotDecide),
 });

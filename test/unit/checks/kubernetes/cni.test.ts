@@ -1,71 +1,59 @@
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import check from '../../../../checks/kubernetes/cni.ts';
-import type { CniFact, DaemonSetFact } from '../../../../src/facts/types.ts';
-import { BASELINE_PROFILE, THRESHOLDS, type Profile } from '../../../../src/target/profile.ts';
-import { ONE_REPLICA } from '../../../helpers/context.ts';
+import type { CniFact, DaemonSetFact } from '../../../../src/facts/kubernetes/cni.ts';
+import { failed, testCheck, type CheckCase } from '../../../helpers/check-tester.ts';
 
 const ds = (namespace: string, name: string, containers: DaemonSetFact['containers'] = [{ name, image: `${name}:1`, args: [] }], ready = 3, desired = 3): DaemonSetFact => ({ namespace, name, labels: {}, containers, desired, ready });
 const proxy = ds('kube-system', 'kube-proxy');
-const run = (daemonSets: DaemonSetFact[], config: CniFact['config'] = {}, profile: Profile = BASELINE_PROFILE) =>
-  check.evaluate({ 'kubernetes.cni': { ok: true, value: { daemonSets, config }, durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here', deployment: ONE_REPLICA });
+const flannel = ds('kube-flannel', 'kube-flannel-ds');
+const cni = (daemonSets: DaemonSetFact[], config: CniFact['config'] = {}): { 'kubernetes.cni': CniFact } => ({ 'kubernetes.cni': { daemonSets, config } });
+const kr = (args: string[]) => ds('kube-system', 'kube-router', [{ name: 'kube-router', image: 'kube-router:2', args }]);
+const aws = (agentArgs?: string[]) =>
+  ds('kube-system', 'aws-node', [{ name: 'aws-node', image: 'cni', args: [] }, ...(agentArgs ? [{ name: 'aws-eks-nodeagent', image: 'agent', args: agentArgs }] : [])]);
 
-describe('kubernetes.cni', () => {
-  it.each([
-    ['calico-node', 'kube-system', 'Calico'],
-    ['calico-node', 'calico-system', 'Calico'],
-    ['cilium', 'kube-system', 'Cilium'],
-    ['anetd', 'kube-system', 'GKE Dataplane V2'],
-    ['antrea-agent', 'kube-system', 'Antrea'],
-    ['azure-npm', 'kube-system', 'Azure Network Policy Manager'],
-    ['canal', 'kube-system', 'Canal (flannel + Calico policy)'],
-  ])('passes on %s in %s (detected, not proved)', async (name, ns, cni) => {
-    const r = await run([proxy, ds(ns, name)]);
-    expect(r.status).toBe('pass');
-    expect(r.summary).toContain(cni);
-    expect(r.summary).toMatch(/not yet proved by a probe/);
-  });
+const detected = ([name, ns, plugin]: [string, string, string]): CheckCase => ({
+  name: `${name} in ${ns} (detected, not proved)`,
+  facts: cni([proxy, ds(ns, name)]),
+  summary: plugin,
+  check: (r) => expect(r.summary).toMatch(/not yet proved by a probe/),
+});
 
-  it('fails on flannel alone for the default/v1 profile, warns for Coder 2.x', async () => {
-    const flannel = ds('kube-flannel', 'kube-flannel-ds');
-    const r = await run([proxy, flannel]);
-    expect(r.status).toBe('fail');
-    expect(r.summary).toMatch(/flannel alone does not enforce/);
-    expect((await run([flannel], {}, { name: 'v2', source: 't' })).status).toBe('warn');
-  });
-
-  it('passes on flannel with Calico next to it', async () => {
-    expect((await run([ds('kube-flannel', 'kube-flannel-ds'), ds('kube-system', 'calico-node')])).status).toBe('pass');
-  });
-
-  it('reads the switches that turn enforcement off', async () => {
-    expect((await run([ds('kube-system', 'cilium')], { ciliumEnablePolicy: 'never' })).status).toBe('fail');
-    const kr = (args: string[]) => ds('kube-system', 'kube-router', [{ name: 'kube-router', image: 'kube-router:2', args }]);
-    expect((await run([kr(['--run-router=true', '--run-firewall=false'])])).status).toBe('fail');
-    expect((await run([kr(['--run-router=true'])])).status).toBe('pass');
-  });
-
-  it('Amazon VPC CNI: off without the policy agent, uncertain without the controller switch, on with both', async () => {
-    const aws = (agentArgs?: string[]) =>
-      ds('kube-system', 'aws-node', [{ name: 'aws-node', image: 'cni', args: [] }, ...(agentArgs ? [{ name: 'aws-eks-nodeagent', image: 'agent', args: agentArgs }] : [])]);
-    expect((await run([aws()])).status).toBe('fail');
-    expect((await run([aws(['--enable-network-policy=false'])])).status).toBe('fail');
-    const partial = await run([aws(['--enable-network-policy=true'])]);
-    expect(partial.status).toBe('warn');
-    expect(partial.summary).toMatch(/enable-network-policy-controller/);
-    expect((await run([aws(['--enable-network-policy=true'])], { awsNetworkPolicyController: 'true' })).status).toBe('pass');
-  });
-
-  it('warns when the enforcer is not ready everywhere, and when nothing is recognised', async () => {
-    const notReady = await run([ds('kube-system', 'calico-node', undefined, 1, 3)]);
-    expect(notReady.status).toBe('warn');
-    expect(notReady.summary).toMatch(/1\/3 ready/);
-    const unknown = await run([proxy]);
-    expect(unknown.status).toBe('warn');
-    expect(unknown.summary).toMatch(/Could not identify the network plugin/);
-  });
-
-  it('is an error when DaemonSets may not be listed', async () => {
-    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
-    expect((await check.evaluate({ 'kubernetes.cni': { ok: false, reason: 'forbidden', message: 'm', durationMs: 0 } }, ctx)).status).toBe('error');
-  });
+testCheck(check, {
+  pass: [
+    ...([
+      ['calico-node', 'kube-system', 'Calico'],
+      ['calico-node', 'calico-system', 'Calico'],
+      ['cilium', 'kube-system', 'Cilium'],
+      ['anetd', 'kube-system', 'GKE Dataplane V2'],
+      ['antrea-agent', 'kube-system', 'Antrea'],
+      ['azure-npm', 'kube-system', 'Azure Network Policy Manager'],
+      ['canal', 'kube-system', 'Canal (flannel + Calico policy)'],
+    ] as [string, string, string][]).map(detected),
+    { name: 'flannel with Calico next to it', facts: cni([flannel, ds('kube-system', 'calico-node')]), summary: 'Calico enforces NetworkPolicy (DaemonSet kube-system/calico-node' },
+    { name: 'kube-router with its firewall', facts: cni([kr(['--run-router=true'])]), summary: 'kube-router enforces NetworkPolicy' },
+    {
+      name: 'Amazon VPC CNI: on with the policy agent and the controller switch',
+      facts: cni([aws(['--enable-network-policy=true'])], { awsNetworkPolicyController: 'true' }),
+      summary: 'Amazon VPC CNI enforces NetworkPolicy',
+    },
+  ],
+  warn: [
+    { name: 'Coder 2.x: flannel alone', facts: cni([flannel]), profile: 'v2', summary: /flannel alone does not enforce/ },
+    {
+      name: 'Amazon VPC CNI: uncertain without the controller switch',
+      facts: cni([aws(['--enable-network-policy=true'])]),
+      summary: /enable-network-policy-controller/,
+    },
+    { name: 'the enforcer is not ready everywhere', facts: cni([ds('kube-system', 'calico-node', undefined, 1, 3)]), summary: /1\/3 ready/ },
+    { name: 'nothing is recognised', facts: cni([proxy]), summary: /Could not identify the network plugin/ },
+  ],
+  fail: [
+    { name: 'the default profile: flannel alone', facts: cni([proxy, flannel]), summary: /flannel alone does not enforce/ },
+    { name: 'Coder v1: flannel alone', facts: cni([proxy, flannel]), profile: 'v1', summary: /flannel alone does not enforce/ },
+    { name: 'Cilium with enable-policy=never', facts: cni([ds('kube-system', 'cilium')], { ciliumEnablePolicy: 'never' }), summary: 'enable-policy=never switches enforcement off' },
+    { name: 'kube-router with --run-firewall=false', facts: cni([kr(['--run-router=true', '--run-firewall=false'])]), summary: 'kube-router runs with --run-firewall=false' },
+    { name: 'Amazon VPC CNI: off without the policy agent', facts: cni([aws()]), summary: 'Amazon VPC CNI (kube-system/aws-node): the VPC CNI enforces NetworkPolicy only with its node agent' },
+    { name: 'Amazon VPC CNI: off with the policy agent switched off', facts: cni([aws(['--enable-network-policy=false'])]), summary: 'Amazon VPC CNI (kube-system/aws-node): the VPC CNI enforces NetworkPolicy only with its node agent' },
+  ],
+  error: [{ name: 'DaemonSets may not be listed', facts: { 'kubernetes.cni': failed('forbidden', 'm') }, summary: 'Could not gather kubernetes.cni: m' }],
 });

@@ -1,45 +1,48 @@
-import { ONE_REPLICA } from '../../../helpers/context.ts';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import check from '../../../../checks/postgres/connect.ts';
-import type { FactFailure } from '../../../../src/engine/types.ts';
-import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
+import type { PostgresServerFact } from '../../../../src/facts/postgres/server.ts';
+import { failed, testCheck, type CheckCase } from '../../../helpers/check-tester.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'this machine (t)', deployment: ONE_REPLICA };
-const fail = (reason: FactFailure['reason'], message = 'm', hint = 'h'): FactFailure => ({ ok: false, reason, message, hint, durationMs: 1 });
+const server: PostgresServerFact = { host: 'db', port: 5432, database: 'coder', user: 'coder', source: '--postgres-url', sslmode: 'require', tls: true, versionNum: 170002, version: '17.2', major: 17, versionString: 'PostgreSQL 17.2', connectMs: 4.2 };
 
-describe('postgres.connect', () => {
-  it('passes with version, TLS and where it was measured from', async () => {
-    const r = await check.evaluate(
-      {
-        'postgres.server': {
-          ok: true,
-          durationMs: 5,
-          value: { host: 'db', port: 5432, database: 'coder', user: 'coder', source: '--postgres-url', sslmode: 'require', tls: true, versionNum: 170002, version: '17.2', major: 17, versionString: 'PostgreSQL 17.2', connectMs: 4.2 },
-        },
+const definite = (reason: Parameters<typeof failed>[0]): CheckCase => ({
+  name: `a definite configuration problem (${reason})`,
+  facts: { 'postgres.server': failed(reason, 'password authentication failed', { hint: 'fix the password' }) },
+  summary: 'Coder could not connect: password authentication failed',
+  remediation: 'fix the password',
+  check: (r) => expect(r.remediation).toBe('fix the password'),
+});
+
+const unreachable = (reason: Parameters<typeof failed>[0]): CheckCase => ({
+  name: `unreachable from here, naming the vantage point (${reason})`,
+  facts: { 'postgres.server': failed(reason, 'connection refused', { hint: 'h' }) },
+  summary: 'from this machine',
+  remediation: /run coder-preflight from there/,
+});
+
+testCheck(check, {
+  pass: [
+    {
+      name: 'version, TLS and where it was measured from',
+      facts: { 'postgres.server': server },
+      vantage: 'this machine (t)',
+      summary: 'Connected to PostgreSQL 17.2 at db:5432/coder as coder (TLS, sslmode=require)',
+      evidence: { serverVersionNum: 170002, tls: true, sslmode: 'require' },
+      check: (r) => {
+        expect(r.summary).toBe('Connected to PostgreSQL 17.2 at db:5432/coder as coder (TLS, sslmode=require)');
+        expect(r.vantage).toBe('this machine (t)');
       },
-      ctx,
-    );
-    expect(r.status).toBe('pass');
-    expect(r.summary).toBe('Connected to PostgreSQL 17.2 at db:5432/coder as coder (TLS, sslmode=require)');
-    expect(r.evidence).toMatchObject({ serverVersionNum: 170002, tls: true, sslmode: 'require' });
-    expect(r.vantage).toBe('this machine (t)');
-  });
-
-  it.each(['unauthorized', 'tls', 'invalid-config'] as const)('fails on a definite configuration problem (%s)', async (reason) => {
-    const r = await check.evaluate({ 'postgres.server': fail(reason, 'password authentication failed', 'fix the password') }, ctx);
-    expect(r.status).toBe('fail');
-    expect(r.remediation).toBe('fix the password');
-  });
-
-  it.each(['unreachable', 'dns', 'timeout', 'protocol'] as const)('is an error naming the vantage point when unreachable from here (%s)', async (reason) => {
-    const r = await check.evaluate({ 'postgres.server': fail(reason, 'connection refused') }, ctx);
-    expect(r.status).toBe('error');
-    expect(r.summary).toContain('from this machine');
-    expect(r.remediation).toMatch(/run coder-preflight from there/);
-  });
-
-  it('skips with a hint when no database is configured', async () => {
-    const r = await check.evaluate({ 'postgres.server': fail('not-configured', 'No database configured', 'pass --postgres-url') }, ctx);
-    expect(r).toMatchObject({ status: 'skip', remediation: 'pass --postgres-url' });
-  });
+    },
+  ],
+  fail: (['unauthorized', 'tls', 'invalid-config'] as const).map(definite),
+  error: (['unreachable', 'dns', 'timeout', 'protocol'] as const).map(unreachable),
+  skip: [
+    {
+      name: 'no database is configured',
+      facts: { 'postgres.server': failed('not-configured', 'No database configured', { hint: 'pass --postgres-url' }) },
+      summary: 'No database configured',
+      remediation: 'pass --postgres-url',
+      check: (r) => expect(r.remediation).toBe('pass --postgres-url'),
+    },
+  ],
 });

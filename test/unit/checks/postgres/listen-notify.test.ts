@@ -1,31 +1,35 @@
-import { ONE_REPLICA } from '../../../helpers/context.ts';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import check from '../../../../checks/postgres/listen-notify.ts';
-import type { ListenNotifyFact } from '../../../../src/facts/types.ts';
-import { BASELINE_PROFILE, THRESHOLDS } from '../../../../src/target/profile.ts';
+import type { ListenNotifyFact } from '../../../../src/facts/postgres/listen-notify.ts';
+import { failed, testCheck } from '../../../helpers/check-tester.ts';
 
-const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
-const fact = (over: Partial<ListenNotifyFact>): ListenNotifyFact => ({ channel: 'coder_preflight_x', delivered: true, deliveryMs: 1.2, waitedMs: 1.2, listeningChannels: ['coder_preflight_x'], inRecovery: false, ...over });
-const run = (f: ListenNotifyFact) => check.evaluate({ 'postgres.listen-notify': { ok: true, value: f, durationMs: 1 } }, ctx);
+const fact = (over: Partial<ListenNotifyFact> = {}): { 'postgres.listen-notify': ListenNotifyFact } => ({
+  'postgres.listen-notify': { channel: 'coder_preflight_x', delivered: true, deliveryMs: 1.2, waitedMs: 1.2, listeningChannels: ['coder_preflight_x'], inRecovery: false, ...over },
+});
 
-describe('postgres.listen-notify', () => {
-  it('passes when the notification arrives, with the delivery time', async () => {
-    const r = await run(fact({}));
-    expect(r).toMatchObject({ status: 'pass', evidence: { delivered: true, deliveryMs: 1.2 } });
-  });
-  it('fails when it never arrives, and points at a transaction pooler when the listener vanished', async () => {
-    const r = await run(fact({ delivered: false, deliveryMs: null, waitedMs: 3000, listeningChannels: [] }));
-    expect(r.status).toBe('fail');
-    expect(r.summary).toMatch(/did not arrive within 3000 ms; .*transaction-pooling proxy/);
-    expect(r.remediation).toMatch(/session mode/);
-    const r2 = await run(fact({ delivered: false, deliveryMs: null, waitedMs: 3000 }));
-    expect(r2.status).toBe('fail');
-    expect(r2.summary).not.toMatch(/transaction-pooling/);
-  });
-  it('fails on a standby, and is an error or skip when it could not try', async () => {
-    const standby = await check.evaluate({ 'postgres.listen-notify': { ok: false, reason: 'protocol', message: 'cannot execute LISTEN during recovery', hint: 'point Coder at the primary', detail: { inRecovery: true }, durationMs: 1 } }, ctx);
-    expect(standby).toMatchObject({ status: 'fail', remediation: 'point Coder at the primary' });
-    expect((await check.evaluate({ 'postgres.listen-notify': { ok: false, reason: 'timeout', message: 'm', durationMs: 1 } }, ctx)).status).toBe('error');
-    expect((await check.evaluate({ 'postgres.listen-notify': { ok: false, reason: 'not-configured', message: 'm', hint: 'h', durationMs: 1 } }, ctx)).status).toBe('skip');
-  });
+testCheck(check, {
+  pass: [{ name: 'the notification arrives, with the delivery time', facts: fact(), summary: 'NOTIFY reached the listening connection in 1.2 ms', evidence: { delivered: true, deliveryMs: 1.2 } }],
+  fail: [
+    {
+      name: 'it never arrives and the listener vanished: a transaction pooler',
+      facts: fact({ delivered: false, deliveryMs: null, waitedMs: 3000, listeningChannels: [] }),
+      summary: /did not arrive within 3000 ms; .*transaction-pooling proxy/,
+      remediation: /session mode/,
+    },
+    {
+      name: 'it never arrives, the listener still registered: no pooler named',
+      facts: fact({ delivered: false, deliveryMs: null, waitedMs: 3000 }),
+      summary: 'did not arrive within 3000 ms',
+      check: (r) => expect(r.summary).not.toMatch(/transaction-pooling/),
+    },
+    {
+      name: 'a standby',
+      facts: { 'postgres.listen-notify': failed('protocol', 'cannot execute LISTEN during recovery', { hint: 'point Coder at the primary', detail: { inRecovery: true } }) },
+      summary: 'LISTEN is refused: the server is a standby in recovery (cannot execute LISTEN during recovery)',
+      remediation: 'point Coder at the primary',
+      check: (r) => expect(r.remediation).toBe('point Coder at the primary'),
+    },
+  ],
+  error: [{ name: 'it could not try (timeout)', facts: { 'postgres.listen-notify': failed('timeout', 'm') }, summary: 'Could not gather postgres.listen-notify: m' }],
+  skip: [{ name: 'no database', facts: { 'postgres.listen-notify': failed('not-configured', 'm', { hint: 'h' }) }, summary: 'm', remediation: 'h' }],
 });

@@ -1,44 +1,44 @@
-import { ONE_REPLICA } from '../../../helpers/context.ts';
-import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/postgres/version.ts';
-import type { PostgresServerFact } from '../../../../src/facts/types.ts';
-import { BASELINE_PROFILE, THRESHOLDS, type Profile } from '../../../../src/target/profile.ts';
+import type { PostgresServerFact } from '../../../../src/facts/postgres/server.ts';
+import { failed, testCheck } from '../../../helpers/check-tester.ts';
 
-const server = (versionNum: number): PostgresServerFact => {
+const server = (versionNum: number): { 'postgres.server': PostgresServerFact } => {
   const major = Math.floor(versionNum / 10000);
-  return { host: 'db', port: 5432, database: 'coder', user: 'coder', source: 'x', sslmode: 'require', tls: true, versionNum, version: `${major}.${versionNum % 100}`, major, versionString: '', connectMs: 1 };
+  return { 'postgres.server': { host: 'db', port: 5432, database: 'coder', user: 'coder', source: 'x', sslmode: 'require', tls: true, versionNum, version: `${major}.${versionNum % 100}`, major, versionString: '', connectMs: 1 } };
 };
-const run = (versionNum: number, profile: Profile) =>
-  check.evaluate({ 'postgres.server': { ok: true, value: server(versionNum), durationMs: 1 } }, { profile, thresholds: THRESHOLDS[profile.name], vantage: 'here', deployment: ONE_REPLICA });
-const v1: Profile = { name: 'v1', source: 'test' };
-const v2: Profile = { name: 'v2', source: 'test' };
 
-describe('postgres.version', () => {
-  it('baseline: fail below 11, warn on 11 and 12, pass from 13', async () => {
-    expect((await run(100023, BASELINE_PROFILE)).status).toBe('fail');
-    expect((await run(110022, BASELINE_PROFILE)).status).toBe('warn');
-    expect((await run(120022, BASELINE_PROFILE)).status).toBe('warn');
-    expect((await run(130023, BASELINE_PROFILE)).status).toBe('pass');
-  });
-  it('Coder 2.x: anything below 13 fails, exactly at 130000', async () => {
-    const r = await run(120022, v2);
-    expect(r).toMatchObject({ status: 'fail', threshold: { value: '>= 13' } });
-    expect(r.summary).toMatch(/older than 13, the minimum for Coder 2\.x/);
-    expect(r.remediation).toBeTruthy();
-    expect((await run(130000, v2)).status).toBe('pass');
-  });
-  it('Coder v1: 11 and newer pass, 10 fails', async () => {
-    expect((await run(110022, v1)).status).toBe('pass');
-    expect((await run(100023, v1)).status).toBe('fail');
-  });
-  it('says where the threshold came from and when community support ends', async () => {
-    const r = await run(170010, v2);
-    expect(r.threshold?.source).toMatch(/cli\/server\.go/);
-    expect(r.evidence).toMatchObject({ serverVersionNum: 170010, minimumMajor: 13, communitySupportEnds: '2029-11' });
-  });
-  it('skips without a database and errors when the version could not be read', async () => {
-    const ctx = { profile: BASELINE_PROFILE, thresholds: THRESHOLDS.baseline, vantage: 'here', deployment: ONE_REPLICA };
-    expect((await check.evaluate({ 'postgres.server': { ok: false, reason: 'not-configured', message: 'none', hint: 'pass --postgres-url', durationMs: 0 } }, ctx)).status).toBe('skip');
-    expect((await check.evaluate({ 'postgres.server': { ok: false, reason: 'unreachable', message: 'refused', durationMs: 0 } }, ctx)).status).toBe('error');
-  });
+testCheck(check, {
+  pass: [
+    { name: 'baseline: 13 passes', facts: server(130023), summary: 'PostgreSQL 13.23 meets the minimum 11' },
+    { name: 'Coder 2.x: exactly 130000 passes', facts: server(130000), profile: 'v2', summary: 'meets the minimum 13' },
+    { name: 'Coder v1: 11 passes', facts: server(110022), profile: 'v1', summary: 'meets the minimum 11' },
+    {
+      name: 'says where the threshold came from and when community support ends',
+      facts: server(170010),
+      profile: 'v2',
+      summary: 'community support for 17 ends 2029-11',
+      threshold: { value: '>= 13', source: /cli\/server\.go/ },
+      evidence: { serverVersionNum: 170010, minimumMajor: 13, communitySupportEnds: '2029-11' },
+    },
+    {
+      name: 'a config override of the minimum applies and says so',
+      facts: server(140010),
+      profile: 'v2',
+      options: { minMajor: 14 },
+      summary: 'meets the minimum 14',
+      threshold: { value: '>= 14', source: /^test\.config\.yaml: thresholds\.postgres\.version sets minMajor=14 \(default: Coder 2\.x cli\/server\.go/ },
+    },
+  ],
+  warn: [
+    { name: 'baseline: 11 works for v1 but not for Coder 2.x', facts: server(110022), summary: 'PostgreSQL 11.22 works for Coder v1, but Coder 2.x refuses versions below 13', remediation: /plan an upgrade to PostgreSQL 13/ },
+    { name: 'baseline: 12 warns', facts: server(120022), summary: 'Coder 2.x refuses versions below 13' },
+  ],
+  fail: [
+    { name: 'baseline: 10 is below the minimum 11', facts: server(100023), summary: 'PostgreSQL 10.23 is older than 11', remediation: /upgrade the server to PostgreSQL 13/ },
+    { name: 'Coder 2.x: 12 fails', facts: server(120022), profile: 'v2', summary: /older than 13, the minimum for Coder 2\.x/, threshold: { value: '>= 13' } },
+    { name: 'Coder v1: 10 fails', facts: server(100023), profile: 'v1', summary: 'older than 11' },
+    { name: 'a stricter override fails what the default passes', facts: server(140010), profile: 'v2', options: { minMajor: 15 }, summary: 'older than 15' },
+  ],
+  skip: [{ name: 'no database configured', facts: { 'postgres.server': failed('not-configured', 'No database configured', { hint: 'pass --postgres-url' }) }, summary: 'No database configured', remediation: 'pass --postgres-url' }],
+  error: [{ name: 'the version could not be read', facts: { 'postgres.server': failed('unreachable', 'refused') }, summary: 'Could not gather postgres.server: refused' }],
 });
