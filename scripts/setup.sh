@@ -38,11 +38,13 @@ for d in node_modules/postgres-bin-*; do
 done
 
 # 2. Build the CLI bundle when sources changed.
-src_hash=$(cat package.json scripts/build.mjs $(find src checks -name '*.ts' | sort) | sha256sum | cut -c1-16)
-if [ -f dist/cli.js ] && [ "$(cat dist/.source-hash 2>/dev/null)" = "$src_hash" ]; then
+# The bundle (dist/cli.js, dist/api.js) and the plugin API's type declarations (dist/types).
+src_hash=$(cat package.json scripts/build.mjs tsconfig.json tsconfig.api.json schema/config.schema.json $(find src checks -name '*.ts' | sort) | sha256sum | cut -c1-16)
+if [ -f dist/cli.js ] && [ -f dist/types/src/api.d.ts ] && [ "$(cat dist/.source-hash 2>/dev/null)" = "$src_hash" ]; then
   say "dist/ up to date"
 else
   node scripts/build.mjs
+  node node_modules/typescript/bin/tsc -p tsconfig.api.json
   echo "$src_hash" > dist/.source-hash
 fi
 

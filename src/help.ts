@@ -17,8 +17,20 @@ Targets
   --replicas <n>             Coder replicas you will run (default: from --values, else 1)
 
 Selection
-  --check <id|glob|category> run only these checks (repeatable, comma-separated)
+  --check <id|glob|category> run only these checks (repeatable, comma-separated; also a tag
+                             or a plugin's name)
   --skip <id|glob|category>  do not run these checks (repeatable, comma-separated)
+
+Config and plugins
+  -c, --config <file>        config file (default: coder-preflight.config.yaml, .yml or .json in
+                             the working directory): check/skip, failOn, plugins, and thresholds
+                             per check id; schema/config.schema.json, docs/thresholds.md
+  --plugin <path|package>    load third-party checks (repeatable); their ids are <plugin>/…
+
+Saved facts
+  --save-facts <file>        also write every fact gathered (redacted JSON) with the run's settings
+  --from-facts <file>        judge saved facts offline instead of connecting; the same results
+                             (--coder-version and --replicas re-judge them)
 
 Output
   -o, --output <fmt>[=<file>]  table | json | junit | markdown; repeatable, e.g.
@@ -39,4 +51,5 @@ Examples
   npx coder-preflight --kubeconfig ~/.kube/config --postgres-url "$CODER_PG_CONNECTION_URL"
   coder-preflight -f values.yaml -n coder -o table -o junit=preflight.xml --fail-on warn
   coder-preflight -f values.yaml -o markdown=preflight.md -o json=preflight.json
+  coder-preflight -f values.yaml --save-facts facts.json     # later, anywhere: --from-facts facts.json
 `;

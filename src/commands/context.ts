@@ -17,7 +17,7 @@ export interface CommandContext {
 
 export async function commandContext(values: Values, io: Io): Promise<CommandContext> {
   const cwd = io.cwd ?? process.cwd();
-  const config = await loadConfig(values.config, cwd);
+  const config = loadConfig(values.config, cwd);
   // Plugins from the flag and from the config file; the flag's relative paths are from the working directory.
   const specs = [...(config.plugins ?? []), ...(values.plugin ?? []).map((spec) => ({ spec, base: cwd }))];
   let plugins: LoadedPlugin[] = [];

@@ -4,6 +4,7 @@
 // key and the file (exit 2).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.ts';
 import type { Options } from '../engine/types.ts';
 import schema from '../../schema/config.schema.json' with { type: 'json' };
@@ -23,7 +24,7 @@ export interface Config {
 }
 
 /** Find and read the config file; none is fine unless --config names one. */
-export async function loadConfig(explicit: string | undefined, cwd: string): Promise<Config> {
+export function loadConfig(explicit: string | undefined, cwd: string): Config {
   const file = explicit ? resolve(cwd, explicit) : CONFIG_NAMES.map((n) => join(cwd, n)).find((p) => existsSync(p));
   if (!file) return {};
   const shown = explicit ?? file;
@@ -37,7 +38,7 @@ export async function loadConfig(explicit: string | undefined, cwd: string): Pro
   let doc: unknown;
   try {
     if (file.endsWith('.json')) doc = JSON.parse(text);
-    else doc = (await import('yaml')).parse(text, { prettyErrors: false });
+    else doc = parseYaml(text, { prettyErrors: false });
   } catch (e) {
     throw new ConfigError(`config file ${shown} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${errorMessage(e).split('\n')[0]}`, 'fix the syntax');
   }

@@ -52,7 +52,7 @@ describe('postgres.server', () => {
     const pg = servers.get(11)!; // not 17: PgBouncer keeps pooled server connections to that one
     const { store, close } = await gather({ postgresUrl: pg.urls.coder });
     await store.get('postgres.server');
-    const client = await store.resources.use('postgres.client', async () => {
+    const client = await store.resources.use('postgres.session', async () => {
       throw new Error('should be memoised');
     });
     expect(client).toBeDefined();

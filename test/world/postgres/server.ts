@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import {
@@ -101,7 +101,8 @@ function defaultName(o: StartPostgresOptions): string {
 /** mkdir -p, and let other users (the server's account) pass through it and its parent, the world dir. */
 export function traversableDir(path: string): string {
   mkdirSync(path, { recursive: true, mode: 0o755 });
-  for (const p of [worldDir, path]) chmodSync(p, statSync(p).mode | 0o711);
+  // The world dir's parent too (.world/ of the repo): a 0700 parent made by an earlier mkdir -p stops the server's account.
+  for (const p of [dirname(worldDir), worldDir, path]) if ((statSync(p).mode & 0o011) !== 0o011) chmodSync(p, statSync(p).mode | 0o711);
   return path;
 }
 
