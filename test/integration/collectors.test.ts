@@ -61,6 +61,22 @@ describe('postgres.server', () => {
     expect(await preflightSessionsLeft(pg.urls.superuser)).toBe(0);
   });
 
+  it('runs the postgres.* queries on the shared session one at a time (pg warns when they overlap)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const { store, close } = await gather({ postgresUrl: servers.get(17)!.urls.coder });
+      const facts = await Promise.all((['postgres.server', 'postgres.privileges', 'postgres.connections', 'postgres.listen-notify'] as const).map((id) => store.get(id)));
+      await close();
+      expect(facts.map((f) => f.ok)).toEqual([true, true, true, true]);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => /already executing a query/.test(w))).toEqual([]);
+  });
+
   it('stores a wrong password as an unauthorized failure, with the password redacted', async () => {
     const pg = servers.get(13)!;
     const { store, close } = await gather({ postgresUrl: pg.urls.coder.replace(pg.roles.coder.password, 'definitely-wrong-pw') });
