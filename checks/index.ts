@@ -4,6 +4,7 @@ import kubernetesApi from './kubernetes/api.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
 import kubernetesCni from './kubernetes/cni.ts';
 import kubernetesStorageClass from './kubernetes/storage-class.ts';
+import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
@@ -15,6 +16,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesApiservices,
   kubernetesCni,
   kubernetesStorageClass,
+  kubernetesVersion,
   postgresConnect,
   postgresConnections,
   postgresListenNotify,
