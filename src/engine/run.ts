@@ -38,7 +38,8 @@ interface Gathered {
   roots: Map<string, string>;
   /** The failure of each root, for pointers. */
   rootFailures: Map<string, FactFailure>;
-  started: number;
+  /** How long this check's own facts took (the other checks' facts are not its time). */
+  gatherMs: number;
 }
 
 export async function runChecks(o: RunOptions): Promise<CheckResult[]> {
@@ -85,7 +86,7 @@ async function gather(check: AnyCheck, source: FactSource): Promise<Gathered> {
     roots.set(id, root);
     rootFailures.set(root, f as FactFailure);
   }
-  return { facts, roots, rootFailures, started };
+  return { facts, roots, rootFailures, gatherMs: performance.now() - started };
 }
 
 /**
@@ -143,6 +144,7 @@ function pointer(root: string, f: FactFailure, owner: string): CheckOutcome {
 const bugOutcome = (summary: string): CheckOutcome => ({ status: 'error', summary, remediation: 'this is a bug in the check: run with --debug and report it', evidence: {} });
 
 async function judge(check: AnyCheck, g: Gathered, owners: Map<string, string>, o: RunOptions): Promise<CheckResult> {
+  const judging = performance.now();
   let options: ResolvedOptions | undefined;
   let outcome: CheckOutcome;
   try {
@@ -181,7 +183,7 @@ async function judge(check: AnyCheck, g: Gathered, owners: Map<string, string>, 
     ...rest,
     evidence: outcome.evidence ?? {},
     ...(threshold ? { threshold } : {}),
-    durationMs: round(performance.now() - g.started),
+    durationMs: round(g.gatherMs + performance.now() - judging),
   });
   o.onDone?.(result);
   return result;
