@@ -53,6 +53,12 @@ export class ClassifiedError extends Error {
   }
 }
 
+/** Why a file could not be read, in words (for "cannot read values file x: no such file"). */
+export function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : errorMessage(e);
+}
+
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);

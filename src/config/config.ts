@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 import type { Options } from '../engine/types.ts';
 import schema from '../../schema/config.schema.json' with { type: 'json' };
 import { firstProblem, type Schema } from './validate.ts';
@@ -32,8 +32,7 @@ export function loadConfig(explicit: string | undefined, cwd: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read config file ${shown}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : errorMessage(e)}`, explicit ? 'fix the --config path' : `fix or remove ${shown}`);
+    throw new ConfigError(`cannot read config file ${shown}: ${fileProblem(e)}`, explicit ? 'fix the --config path' : `fix or remove ${shown}`);
   }
   let doc: unknown;
   try {

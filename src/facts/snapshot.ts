@@ -2,7 +2,7 @@
 // by the check tester). Settings are saved with the facts, so a replay judges exactly as the run
 // did (after Lighthouse's asset-saver: -G saves artifacts with their settings, -A audits them later).
 import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage } from '../errors.ts';
+import { ConfigError, fileProblem } from '../errors.ts';
 import type { Deployment, Options, Profile } from '../engine/types.ts';
 import type { FactId, FactMap, FactResult, FactSource } from './types.ts';
 
@@ -67,8 +67,7 @@ export function readSnapshot(file: string): FactSnapshot {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read facts file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : errorMessage(e)}`, 'give a file written by --save-facts');
+    throw new ConfigError(`cannot read facts file ${file}: ${fileProblem(e)}`, 'give a file written by --save-facts');
   }
   let doc: Partial<FactSnapshot>;
   try {

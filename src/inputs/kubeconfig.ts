@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 
 export interface KubeTarget {
   /** Kubeconfig files in load order (KUBECONFIG may list several); empty for in-cluster. */
@@ -74,7 +74,7 @@ export function resolveKube(opts: { kubeconfig?: string; context?: string; env?:
       const code = (e as NodeJS.ErrnoException).code;
       if (source === 'KUBECONFIG' && code === 'ENOENT' && files.length > 1) continue; // kubectl ignores missing entries
       throw new ConfigError(
-        `cannot read kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(e)}`,
+        `cannot read kubeconfig ${file}: ${fileProblem(e)}`,
         'pass a readable kubeconfig with --kubeconfig, or fix KUBECONFIG',
       );
     }

@@ -2,7 +2,7 @@
 // how many replicas, and where the database settings come from (literal or a Secret reference).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigError, errorMessage } from '../errors.ts';
+import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 
 export interface SecretRef {
   namespace?: string;
@@ -44,11 +44,7 @@ export function readHelmValues(path: string): HelmValues {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      `cannot read values file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorMessage(e)}`,
-      'pass the values.yaml you give to helm install with --values',
-    );
+    throw new ConfigError(`cannot read values file ${path}: ${fileProblem(e)}`, 'pass the values.yaml you give to helm install with --values');
   }
   let doc: unknown;
   try {

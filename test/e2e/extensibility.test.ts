@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
-import { assertValidReport } from '../helpers/report.ts';
-import { cleanEnv, nodeBin, resultOf, root, runCli, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, nodeBin, resultOf, root, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { createFakeNodes, resetScenario } from '../world/kube/scenario.ts';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
@@ -30,17 +29,7 @@ afterAll(async () => {
   if (pg) await stopPostgres(pg);
 });
 
-async function json(args: string[], cwd?: string): Promise<{ r: CliRun; report: Report }> {
-  const r = await runCli([...args, '-o', 'json'], { env: cleanEnv(), ...(cwd ? { cwd } : {}) });
-  let report: unknown;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  assertValidReport(report);
-  return { r, report };
-}
+const json = (args: string[], cwd?: string) => runJson(args, cleanEnv(), cwd);
 
 /** One line on stderr, no stack trace, exit 2. */
 function usageError(r: CliRun, pattern: RegExp) {

@@ -41,8 +41,8 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
 }
 
 /** Run with `-o json`, parse stdout and validate it against the report schema. */
-export async function runJson(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<{ r: CliRun; report: Report }> {
-  const r = await runCli([...args, '-o', 'json'], { env });
+export async function runJson(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), cwd?: string): Promise<{ r: CliRun; report: Report }> {
+  const r = await runCli([...args, '-o', 'json'], { env, ...(cwd ? { cwd } : {}) });
   let report: unknown;
   try {
     report = JSON.parse(r.stdout);
