@@ -26,6 +26,8 @@ export type FailureReason =
   | 'dns'
   | 'tls'
   | 'protocol'
+  /** The server answered but has no room: out of connection slots. */
+  | 'capacity'
   | 'aborted'
   /** Replaying saved facts: the snapshot has no such fact. */
   | 'not-collected'

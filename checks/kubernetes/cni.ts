@@ -4,7 +4,8 @@
 import { defineCheck } from '../../src/engine/define.ts';
 import type { CniFact, DaemonSetFact } from '../../src/facts/kubernetes/cni.ts';
 
-type Enforcement = 'on' | 'off' | 'partial';
+/** `unknown`: a setting that can switch enforcement off could not be read. */
+type Enforcement = 'on' | 'off' | 'partial' | 'unknown';
 interface Detection {
   cni: string;
   daemonSet: string;
@@ -22,6 +23,12 @@ const arg = (ds: DaemonSetFact, container: string, flag: string): string | undef
   return undefined;
 };
 
+/** A setting that could not be read, as a verdict: never assume its default. */
+function unreadable(c: CniFact['config'], configMap: string, key: string, off: string): [Enforcement, string] | undefined {
+  const u = c.unreadable?.find((x) => x.configMap === configMap && x.key === key);
+  return u ? ['unknown', `could not read ${configMap} (${u.reason}), whose ${key} ${off}`] : undefined;
+}
+
 /** The markers of peers.md §4.2: DaemonSet names as the installers create them. */
 const RULES: { cni: string; matches(ds: DaemonSetFact): boolean; enforcement(ds: DaemonSetFact, config: CniFact['config']): [Enforcement, string] }[] = [
   { cni: 'Calico', matches: (d) => d.name === 'calico-node', enforcement: () => ['on', 'Calico enforces NetworkPolicy'] },
@@ -30,7 +37,9 @@ const RULES: { cni: string; matches(ds: DaemonSetFact): boolean; enforcement(ds:
   {
     cni: 'Cilium',
     matches: (d) => d.name === 'cilium',
-    enforcement: (_d, c) => (c.ciliumEnablePolicy === 'never' ? ['off', 'cilium-config enable-policy=never switches enforcement off'] : ['on', `Cilium enforces NetworkPolicy (enable-policy=${c.ciliumEnablePolicy ?? 'default'})`]),
+    enforcement: (_d, c) =>
+      unreadable(c, 'kube-system/cilium-config', 'enable-policy', '"never" switches enforcement off') ??
+      (c.ciliumEnablePolicy === 'never' ? ['off', 'cilium-config enable-policy=never switches enforcement off'] : ['on', `Cilium enforces NetworkPolicy (enable-policy=${c.ciliumEnablePolicy ?? 'default'})`]),
   },
   { cni: 'Antrea', matches: (d) => d.name === 'antrea-agent', enforcement: () => ['on', 'Antrea enforces NetworkPolicy'] },
   { cni: 'Weave Net', matches: (d) => d.name === 'weave-net', enforcement: (d) => (d.containers.some((c) => c.name === 'weave-npc') ? ['on', 'weave-npc enforces NetworkPolicy'] : ['off', 'the weave-npc container is missing']) },
@@ -47,6 +56,8 @@ const RULES: { cni: string; matches(ds: DaemonSetFact): boolean; enforcement(ds:
     enforcement: (d, c) => {
       const agent = d.containers.some((x) => x.name === 'aws-eks-nodeagent');
       if (!agent || arg(d, 'aws-eks-nodeagent', '--enable-network-policy') !== 'true') return ['off', 'the VPC CNI enforces NetworkPolicy only with its node agent started with --enable-network-policy=true'];
+      const hidden = unreadable(c, 'kube-system/amazon-vpc-cni', 'enable-network-policy-controller', 'must be "true" for the policy controller to run');
+      if (hidden) return hidden;
       if (c.awsNetworkPolicyController !== 'true') return ['partial', 'the node agent has --enable-network-policy=true, but the amazon-vpc-cni ConfigMap does not show enable-network-policy-controller=true (on EKS the controller may be switched on outside the cluster)'];
       return ['on', 'the VPC CNI node agent and network policy controller are enabled'];
     },
@@ -96,6 +107,16 @@ export default defineCheck({
         summary: `${on.map((d) => `${d.cni} (${d.daemonSet})`).join(', ')} would enforce NetworkPolicy, but not all of its pods are ready (${on.map((d) => d.ready).join(', ')})`,
         remediation: `check the policy agent's pods: kubectl -n ${on[0]!.daemonSet.split('/')[0]} get pods; nodes without a ready agent do not enforce policies`,
         evidence,
+      };
+    }
+    const unknown = found.filter((d) => d.enforcement === 'unknown');
+    if (unknown.length) {
+      const maps = (f.config.unreadable ?? []).map((u) => u.configMap.split('/')[1]!);
+      return {
+        status: 'warn',
+        summary: `Enforcement not known: ${unknown.map((d) => `${d.cni}: ${d.why}`).join('; ')}`,
+        remediation: `run with a kubeconfig that may read it, or grant get on configmaps in kube-system (Role rule: apiGroups [""], resources [configmaps], resourceNames [${maps.join(', ')}], verbs [get])`,
+        evidence: { ...evidence, unreadable: (f.config.unreadable ?? []).map((u) => `${u.configMap} ${u.key}: ${u.message}`) },
       };
     }
     const partial = found.filter((d) => d.enforcement === 'partial');

@@ -3,7 +3,7 @@
 import { defineCheck } from '../../src/engine/define.ts';
 
 /** Failures that are facts about the configuration, not about where we stand. */
-const DEFINITE = new Set(['unauthorized', 'tls', 'invalid-config']);
+const DEFINITE = new Set(['unauthorized', 'tls', 'invalid-config', 'capacity']);
 /** Failures that say nothing answered from here. */
 const REACHABILITY = new Set(['unreachable', 'dns', 'timeout', 'protocol']);
 

@@ -33,11 +33,15 @@ export default defineCheck({
   },
   evaluate({ 'postgres.connections': f }, { deployment, options: t, profile }) {
     const pool = deployment.poolPerReplica?.value ?? t.poolPerReplica;
-    const r = deployment.replicas;
-    const base = r * (pool + t.extraPerReplica);
-    const needed = Math.ceil(base * t.factor) + (t.strictlyBelow ? 1 : 0);
     const available = f.maxConnections - f.superuserReserved - f.reservedConnections;
     const others = Math.max(0, f.inUse - f.ours);
+    const r = deployment.replicas;
+    const base = r * (pool + t.extraPerReplica);
+    // What Coder opens; v1's rule wants it strictly below what is available, which the comparison says.
+    const needed = Math.ceil(base * t.factor);
+    const fits = (room: number) => (t.strictlyBelow ? needed < room : needed <= room);
+    /** max_connections that would hold Coder's connections and everyone else's. */
+    const enough = needed + (t.strictlyBelow ? 1 : 0) + f.superuserReserved + f.reservedConnections + others;
     const formula = `${r} replica${r === 1 ? '' : 's'} × (${pool}${t.extraPerReplica ? ` + ${t.extraPerReplica} LISTEN` : ''})${t.factor !== 1 ? ` × ${t.factor}` : ''}${t.strictlyBelow ? ', strictly below' : ''}`;
     const evidence = {
       replicas: r,
@@ -52,20 +56,20 @@ export default defineCheck({
       inUseByOthers: others,
     };
     const threshold = { value: formula };
-    if (needed > available) {
+    if (!fits(available)) {
       return {
         status: 'fail',
         summary: `Coder needs ${needed} connections (${formula}) but max_connections ${f.maxConnections} leaves ${available} for non-superusers`,
-        remediation: `raise max_connections to at least ${needed + f.superuserReserved + f.reservedConnections + others}, or lower the pool per replica / the number of replicas`,
+        remediation: `raise max_connections to at least ${enough}, or lower the pool per replica / the number of replicas`,
         evidence,
         threshold,
       };
     }
-    if (needed > available - others) {
+    if (!fits(available - others)) {
       return {
         status: 'warn',
         summary: `Coder needs ${needed} connections (${formula}); ${available} are available, but ${others} are in use by other clients right now, leaving ${available - others}`,
-        remediation: `raise max_connections to at least ${needed + f.superuserReserved + f.reservedConnections + others}, or give Coder a server of its own`,
+        remediation: `raise max_connections to at least ${enough}, or give Coder a server of its own`,
         evidence,
         threshold,
       };

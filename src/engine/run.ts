@@ -119,6 +119,7 @@ const REASON_WORDS: Record<FactFailure['reason'], string> = {
   dns: 'failed: the name did not resolve',
   tls: 'failed: TLS',
   protocol: 'failed: an unexpected answer',
+  capacity: 'was refused: the server is out of connection slots',
   aborted: 'was interrupted',
   'not-collected': 'is not in the saved facts',
   bug: 'failed: a bug',

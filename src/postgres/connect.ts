@@ -80,7 +80,7 @@ export function classifyPgError(e: unknown, s: PgSettings): ClassifiedError {
   }
   if (code === '28000') return new ClassifiedError('unauthorized', msg, 'the server\'s pg_hba.conf does not admit this user/host/TLS combination: add a matching line, or change sslmode', detail);
   if (code === '3D000') return new ClassifiedError('invalid-config', msg, `create the database first (CREATE DATABASE ${s.database} OWNER ${s.user}), or fix its name in the URL`, detail);
-  if (code === '53300') return new ClassifiedError('protocol', `the server refused the connection: ${msg}`, 'PostgreSQL is out of connection slots: raise max_connections or close idle clients', detail);
+  if (code === '53300') return new ClassifiedError('capacity', `PostgreSQL at ${at} is out of connection slots: ${msg}`, 'raise max_connections, or close idle clients (SELECT usename, application_name, state FROM pg_stat_activity shows them): Coder\'s replicas would be refused the same way', detail);
   if (code === '57P03') return new ClassifiedError('unreachable', `the server is not accepting connections yet: ${msg}`, 'wait for PostgreSQL to finish starting or recovery', detail);
   if (/does not support SSL/i.test(msg)) {
     return new ClassifiedError('tls', 'the server does not support TLS, but the connection requires it (lib/pq: "SSL is not enabled on the server")', 'Coder defaults to sslmode=require: enable TLS on the server, or add ?sslmode=disable to the URL if the network is trusted', detail);

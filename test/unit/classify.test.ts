@@ -31,7 +31,7 @@ describe('classifyPgError', () => {
     [{ code: '28P01', message: 'password authentication failed for user "coder"' }, 'unauthorized'],
     [{ code: '28000', message: 'no pg_hba.conf entry for host' }, 'unauthorized'],
     [{ code: '3D000', message: 'database "coder" does not exist' }, 'invalid-config'],
-    [{ code: '53300', message: 'sorry, too many clients already' }, 'protocol'],
+    [{ code: '53300', message: 'sorry, too many clients already' }, 'capacity'],
     [new Error('The server does not support SSL connections'), 'tls'],
     [{ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND db.example' }, 'dns'],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'unreachable'],

@@ -1,4 +1,5 @@
 import { defineCollector } from '../collector.ts';
+import { classifyKubeError } from '../../kubernetes/client.ts';
 import { withKube } from '../../kubernetes/with-kube.ts';
 
 export interface DaemonSetFact {
@@ -19,6 +20,11 @@ export interface CniFact {
     ciliumEnablePolicy?: string;
     /** kube-system/amazon-vpc-cni enable-network-policy-controller. */
     awsNetworkPolicyController?: string;
+    /**
+     * Settings whose ConfigMap exists or may exist but could not be read (a 403, a timeout): the
+     * check cannot assume the default, since the setting may switch enforcement off.
+     */
+    unreadable?: { configMap: string; key: string; reason: string; message: string }[];
   };
 }
 
@@ -55,14 +61,18 @@ export default defineCollector({
         token = page.metadata?._continue || undefined;
       } while (token);
 
+      const config: CniFact['config'] = {};
+      // Absent (404) means the default applies; anything else means we do not know.
       const configValue = async (name: string, key: string): Promise<string | undefined> => {
         try {
           return (await core.readNamespacedConfigMap({ name, namespace: 'kube-system' })).data?.[key];
-        } catch {
-          return undefined; // absent or not readable: the check says what it could not see
+        } catch (e) {
+          const c = classifyKubeError(e);
+          if (c.status === 404) return undefined;
+          (config.unreadable ??= []).push({ configMap: `kube-system/${name}`, key, reason: c.reason, message: c.message });
+          return undefined;
         }
       };
-      const config: CniFact['config'] = {};
       if (daemonSets.some((d) => d.name === 'cilium')) {
         const v = await configValue('cilium-config', 'enable-policy');
         if (v !== undefined) config.ciliumEnablePolicy = v;

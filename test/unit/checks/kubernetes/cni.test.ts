@@ -28,7 +28,15 @@ testCheck(check, {
       ['antrea-agent', 'kube-system', 'Antrea'],
       ['azure-npm', 'kube-system', 'Azure Network Policy Manager'],
       ['canal', 'kube-system', 'Canal (flannel + Calico policy)'],
+      ['rke2-canal', 'kube-system', 'Canal (flannel + Calico policy)'],
+      ['kube-network-policies', 'kube-system', 'kube-network-policies'],
     ] as [string, string, string][]).map(detected),
+    {
+      name: 'Weave Net with its weave-npc container',
+      facts: cni([ds('kube-system', 'weave-net', [{ name: 'weave', image: 'weave:2', args: [] }, { name: 'weave-npc', image: 'weave-npc:2', args: [] }])]),
+      summary: 'Weave Net enforces NetworkPolicy',
+    },
+    { name: 'Cilium with enable-policy=always, read from its ConfigMap', facts: cni([ds('kube-system', 'cilium')], { ciliumEnablePolicy: 'always' }), summary: 'Cilium enforces NetworkPolicy', evidence: { detected: [expect.stringContaining('enforcement on')] } },
     { name: 'flannel with Calico next to it', facts: cni([flannel, ds('kube-system', 'calico-node')]), summary: 'Calico enforces NetworkPolicy (DaemonSet kube-system/calico-node' },
     { name: 'kube-router with its firewall', facts: cni([kr(['--run-router=true'])]), summary: 'kube-router enforces NetworkPolicy' },
     {
@@ -46,10 +54,26 @@ testCheck(check, {
     },
     { name: 'the enforcer is not ready everywhere', facts: cni([ds('kube-system', 'calico-node', undefined, 1, 3)]), summary: /1\/3 ready/ },
     { name: 'nothing is recognised', facts: cni([proxy]), summary: /Could not identify the network plugin/ },
+    { name: 'kindnet: only recent releases enforce', facts: cni([ds('kube-system', 'kindnet')]), summary: 'kindnet enforces NetworkPolicy only in recent releases' },
+    {
+      // A 403 on cilium-config must not fall back to the default and pass: enable-policy=never may be in it.
+      name: 'Cilium whose cilium-config may not be read',
+      facts: cni([ds('kube-system', 'cilium')], { unreadable: [{ configMap: 'kube-system/cilium-config', key: 'enable-policy', reason: 'forbidden', message: 'forbidden (403): configmaps "cilium-config" is forbidden' }] }),
+      summary: 'Enforcement not known: Cilium: could not read kube-system/cilium-config (forbidden), whose enable-policy "never" switches enforcement off',
+      remediation: 'grant get on configmaps in kube-system (Role rule: apiGroups [""], resources [configmaps], resourceNames [cilium-config], verbs [get])',
+      evidence: { unreadable: ['kube-system/cilium-config enable-policy: forbidden (403): configmaps "cilium-config" is forbidden'] },
+    },
+    {
+      name: 'Amazon VPC CNI whose amazon-vpc-cni ConfigMap may not be read',
+      facts: cni([aws(['--enable-network-policy=true'])], { unreadable: [{ configMap: 'kube-system/amazon-vpc-cni', key: 'enable-network-policy-controller', reason: 'timeout', message: 'ETIMEDOUT' }] }),
+      summary: 'could not read kube-system/amazon-vpc-cni (timeout)',
+      remediation: /resourceNames \[amazon-vpc-cni\]/,
+    },
   ],
   fail: [
     { name: 'the default profile: flannel alone', facts: cni([proxy, flannel]), summary: /flannel alone does not enforce/ },
     { name: 'Coder v1: flannel alone', facts: cni([proxy, flannel]), profile: 'v1', summary: /flannel alone does not enforce/ },
+    { name: 'Weave Net without weave-npc', facts: cni([ds('kube-system', 'weave-net', [{ name: 'weave', image: 'weave:2', args: [] }])]), summary: 'the weave-npc container is missing' },
     { name: 'Cilium with enable-policy=never', facts: cni([ds('kube-system', 'cilium')], { ciliumEnablePolicy: 'never' }), summary: 'enable-policy=never switches enforcement off' },
     { name: 'kube-router with --run-firewall=false', facts: cni([kr(['--run-router=true', '--run-firewall=false'])]), summary: 'kube-router runs with --run-firewall=false' },
     { name: 'Amazon VPC CNI: off without the policy agent', facts: cni([aws()]), summary: 'Amazon VPC CNI (kube-system/aws-node): the VPC CNI enforces NetworkPolicy only with its node agent' },

@@ -34,7 +34,20 @@ testCheck(check, {
       },
     },
   ],
-  fail: (['unauthorized', 'tls', 'invalid-config'] as const).map(definite),
+  fail: [
+    ...(['unauthorized', 'tls', 'invalid-config'] as const).map(definite),
+    {
+      // The server answered: it is full, not out of reach (53300 "sorry, too many clients already").
+      name: 'the server is out of connection slots',
+      facts: { 'postgres.server': failed('capacity', 'PostgreSQL at db:5432 is out of connection slots: sorry, too many clients already', { hint: 'raise max_connections, or close idle clients' }) },
+      summary: 'Coder could not connect: PostgreSQL at db:5432 is out of connection slots: sorry, too many clients already',
+      remediation: 'raise max_connections, or close idle clients',
+      check: (r) => {
+        expect(r.summary).not.toMatch(/could not reach/i);
+        expect(r.remediation).not.toMatch(/run coder-preflight from there/);
+      },
+    },
+  ],
   error: (['unreachable', 'dns', 'timeout', 'protocol'] as const).map(unreachable),
   skip: [
     {

@@ -21,8 +21,8 @@ testCheck(check, {
     },
     // 7 replicas need ceil(7 × 11 × 1.2) = 93 ≤ 97; 8 need 106 > 97
     { name: 'Coder 2.x: 7 replicas need 93 of 97', facts: server(), profile: 'v2', deployment: replicas(7), summary: "97 connection slots free for Coder's 93", evidence: { needed: 93 } },
-    { name: 'default: 3 × 30 = 90 < 97', facts: server({ maxConnections: 100 }), deployment: replicas(3), summary: "97 connection slots free for Coder's 91 (3 replicas × (30), strictly below)" },
-    { name: 'Coder v1: 90 < 91', facts: server({ maxConnections: 94 }), profile: 'v1', deployment: replicas(3), summary: "91 connection slots free for Coder's 91" },
+    { name: 'default: 3 × 30 = 90 < 97', facts: server({ maxConnections: 100 }), deployment: replicas(3), summary: "97 connection slots free for Coder's 90 (3 replicas × (30), strictly below)" },
+    { name: 'Coder v1: 90 < 91', facts: server({ maxConnections: 94 }), profile: 'v1', deployment: replicas(3), summary: "91 connection slots free for Coder's 90" },
     {
       name: 'Coder 2.x: the default pool 10 with PostgreSQL 16 reserved_connections',
       facts: server({ maxConnections: 50, reservedConnections: 5 }),
@@ -51,7 +51,15 @@ testCheck(check, {
       evidence: { needed: 106 },
       remediation: /raise max_connections to at least 109/,
     },
-    { name: 'default: 90 is not < 90', facts: server({ maxConnections: 93 }), deployment: replicas(3), summary: 'Coder needs 91 connections (3 replicas × (30), strictly below) but max_connections 93 leaves 90' },
+    // Coder opens 90; v1's rule wants them strictly below the 90 available: the rule is in the comparison, not the count.
+    {
+      name: 'default: 90 is not < 90',
+      facts: server({ maxConnections: 93 }),
+      deployment: replicas(3),
+      summary: 'Coder needs 90 connections (3 replicas × (30), strictly below) but max_connections 93 leaves 90',
+      evidence: { needed: 90, availableToCoder: 90 },
+      remediation: /raise max_connections to at least 94,/,
+    },
     {
       // 2 × (20 + 1) × 1.2 = 50.4 → 51 needed; 50 − 3 − 5 = 42 available
       name: 'Coder 2.x: the pool size from the values file, and PostgreSQL 16 reserved_connections',
