@@ -1,6 +1,7 @@
 // Starts the shared control plane once for the integration and e2e projects and hands its
 // description to tests (inject('kube')). Tests that need their own world lifecycle start one
-// in a separate world dir (see test/integration/world-cli.test.ts).
+// in a separate world dir (test/integration/kube-world.test.ts and node-world.test.ts run the
+// world CLI with their own CODER_PREFLIGHT_WORLD_DIR).
 import type { TestProject } from 'vitest/node';
 import type { KubeInfo } from './world/kube/kube.ts';
 

@@ -84,7 +84,7 @@ export default defineCheck({
   facts: ['kubernetes.cni'],
   docs: 'https://coder.com/docs/v1/setup/requirements',
   explain: {
-    what: 'Identifies the network plugin from its DaemonSet (Calico, Canal, Cilium, GKE Dataplane V2, Antrea, Weave, Azure NPM, kube-router, Amazon VPC CNI, flannel, kindnet), reads the settings that switch enforcement off (Cilium enable-policy, kube-router --run-firewall, the VPC CNI network policy agent and controller), and whether its pods are ready. This is detection with evidence; only an active probe proves enforcement.',
+    what: 'Identifies the network plugin from its DaemonSet (Calico, Canal, Cilium, GKE Dataplane V2, Antrea, Weave, Azure NPM, kube-router, Amazon VPC CNI, flannel, kindnet), reads the settings that switch enforcement off (Cilium enable-policy, kube-router --run-firewall, the VPC CNI network policy agent and controller), and whether its pods are ready. This is detection with evidence: it does not create pods or policies, so it cannot prove that policies are enforced.',
     why: 'Coder v1\'s chart puts a deny-all ingress NetworkPolicy on workspace pods, and Coder 2.x recommends NetworkPolicies to keep workspaces apart. A plugin that ignores NetworkPolicy (flannel alone, the VPC CNI without its policy agent) accepts the policies and silently enforces nothing, so every workspace can reach every other one.',
     fix: 'Install or enable a policy engine: Calico (also alongside flannel, as Canal), Cilium, or your platform\'s option (EKS: enableNetworkPolicy on the VPC CNI add-on; GKE: Dataplane V2 or network policy enforcement; AKS: --network-policy azure|calico|cilium).',
   },
@@ -121,7 +121,7 @@ export default defineCheck({
     }
     const partial = found.filter((d) => d.enforcement === 'partial');
     if (partial.length) {
-      return { status: 'warn', summary: `Enforcement not certain: ${partial.map((d) => `${d.cni}: ${d.why}`).join('; ')}`, remediation: 'confirm the policy engine is enabled (see explain), or run the NetworkPolicy enforcement probe', evidence };
+      return { status: 'warn', summary: `Enforcement not certain: ${partial.map((d) => `${d.cni}: ${d.why}`).join('; ')}`, remediation: 'confirm the policy engine is enabled (coder-preflight explain kubernetes.cni lists each platform\'s switch)', evidence };
     }
     if (found.length) {
       const strict = profile.name !== 'v2';
@@ -135,7 +135,7 @@ export default defineCheck({
     return {
       status: 'warn',
       summary: `Could not identify the network plugin from the ${f.daemonSets.length} DaemonSets (k3s and some managed platforms run it outside DaemonSets)`,
-      remediation: 'check your platform\'s documentation for NetworkPolicy support, or run the NetworkPolicy enforcement probe',
+      remediation: 'check your platform\'s documentation for NetworkPolicy support (coder-preflight explain kubernetes.cni lists the usual options)',
       evidence,
     };
   },

@@ -16,7 +16,7 @@ export default defineCheck({
   facts: ['kubernetes.storageclasses'],
   docs: 'https://coder.com/docs/admin/infrastructure/validated-architectures',
   explain: {
-    what: 'Lists the StorageClasses and finds the default one (storageclass.kubernetes.io/is-default-class=true): exactly one should exist, and its provisioner must create volumes dynamically. Reports binding mode, reclaim policy and expansion. It does not create a volume: that a claim really binds is for the provisioning probe.',
+    what: 'Lists the StorageClasses and finds the default one (storageclass.kubernetes.io/is-default-class=true): exactly one should exist, and its provisioner must create volumes dynamically. Reports binding mode, reclaim policy and expansion. It does not create a volume, so it cannot prove that a claim really binds.',
     why: 'Workspace templates and the v1 built-in database create PersistentVolumeClaims, usually without naming a class. Without a default class those claims stay Pending forever and workspaces never start; with kubernetes.io/no-provisioner nothing creates the volumes; with several defaults it is not obvious which one is used. Node-local provisioners (local-path, hostPath) tie a workspace\'s data to one node, which Coder\'s validated architectures do not cover.',
     fix: 'Mark one class as default: kubectl patch storageclass <name> -p \'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\' (and set it to "false" on the others). Install your platform\'s CSI driver (EBS, Persistent Disk, Azure Disk, Ceph, …) if no class provisions dynamically.',
   },
