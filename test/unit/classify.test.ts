@@ -27,20 +27,22 @@ describe('classifyKubeError', () => {
 
 describe('classifyPgError', () => {
   const s = parsePostgresUrl('postgres://coder:pw@db.example:5432/coder', 'test');
+  // Each cause has its own message and its own advice: the hint names what to do about that cause.
   it.each([
-    [{ code: '28P01', message: 'password authentication failed for user "coder"' }, 'unauthorized'],
-    [{ code: '28000', message: 'no pg_hba.conf entry for host' }, 'unauthorized'],
-    [{ code: '3D000', message: 'database "coder" does not exist' }, 'invalid-config'],
-    [{ code: '53300', message: 'sorry, too many clients already' }, 'capacity'],
-    [new Error('The server does not support SSL connections'), 'tls'],
-    [{ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND db.example' }, 'dns'],
-    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'unreachable'],
-    [new Error('Connection terminated due to connection timeout'), 'timeout'],
-    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, 'tls'],
-  ] as const)('%#: → %s', (err, reason) => {
+    [{ code: '28P01', message: 'password authentication failed for user "coder"' }, 'unauthorized', /password authentication failed for user "coder"/, /special characters must be URL-encoded/],
+    [{ code: '28000', message: 'no pg_hba.conf entry for host' }, 'unauthorized', /no pg_hba\.conf entry/, /pg_hba\.conf does not admit/],
+    [{ code: '3D000', message: 'database "coder" does not exist' }, 'invalid-config', /database "coder" does not exist/, /CREATE DATABASE coder OWNER coder/],
+    [{ code: '53300', message: 'sorry, too many clients already' }, 'capacity', /^PostgreSQL at db\.example:5432 is out of connection slots: sorry, too many clients already$/, /raise max_connections, or close idle clients/],
+    [new Error('The server does not support SSL connections'), 'tls', /server does not support TLS/, /enable TLS on the server, or add \?sslmode=disable/],
+    [{ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND db.example' }, 'dns', /cannot resolve db\.example/, /in-cluster names .* do not resolve outside the cluster/],
+    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'unreachable', /connection refused by db\.example:5432/, /listen_addresses, port, firewall/],
+    [new Error('Connection terminated due to connection timeout'), 'timeout', /no answer from db\.example:5432 in time/, /routing and firewalls/],
+    [{ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, 'tls', /TLS verification failed: self-signed certificate/, /sslrootcert=<file>/],
+  ] as const)('%#: → %s', (err, reason, message, hint) => {
     const f = classifyPgError(err, s);
     expect(f.reason).toBe(reason);
-    expect(f.hint).toBeTruthy();
+    expect(f.message).toMatch(message);
+    expect(f.hint).toMatch(hint);
   });
 });
 
