@@ -16,6 +16,23 @@ if (existsSync(out)) {
   const j = JSON.parse(readFileSync(out, 'utf8'));
   const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
   const failedSuites = (j.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
+  // Skips that would hide: the real-node tests need root. Say so in one line, and with
+  // CODER_PREFLIGHT_REQUIRE_NODE=1 (CI) fail when they did not run.
+  const nodeFile = (j.testResults ?? []).find((t) => t.name?.endsWith('test/integration/node-world.test.ts'));
+  if (nodeFile) {
+    const ran = (nodeFile.assertionResults ?? []).filter((a) => a.status === 'passed' || a.status === 'failed').length;
+    const notRun = (nodeFile.assertionResults ?? []).filter((a) => a.status === 'skipped' || a.status === 'pending').length;
+    if (notRun > 0) {
+      console.log(`\nreal-node tests: ${notRun} did not run (${ran} ran)${process.getuid?.() !== 0 ? ': they need root (containerd, network namespaces, iptables)' : ''}`);
+      if (process.env.CODER_PREFLIGHT_REQUIRE_NODE === '1') {
+        console.log('CODER_PREFLIGHT_REQUIRE_NODE=1: the real-node tests must run here');
+        code = code || 1;
+      }
+    }
+  } else if (process.env.CODER_PREFLIGHT_REQUIRE_NODE === '1' && !process.argv.slice(2).length) {
+    console.log('CODER_PREFLIGHT_REQUIRE_NODE=1, but test/integration/node-world.test.ts did not run');
+    code = code || 1;
+  }
   console.log(`\nTests: ${j.numPassedTests} passed, ${j.numFailedTests + failedSuites} failed, ${skipped} skipped`);
   if (j.numTotalTests === 0) {
     console.log('no test ran');
