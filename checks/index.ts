@@ -8,6 +8,7 @@ import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
+import postgresPrimary from './postgres/primary.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresVersion from './postgres/version.ts';
 
@@ -20,6 +21,7 @@ export const checks: readonly AnyCheck[] = [
   postgresConnect,
   postgresConnections,
   postgresListenNotify,
+  postgresPrimary,
   postgresPrivileges,
   postgresVersion,
 ];

@@ -7,6 +7,7 @@ import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPrivileges from './postgres/privileges.ts';
+import postgresReadOnly from './postgres/read-only.ts';
 import postgresServer from './postgres/server.ts';
 
 export const collectors: CollectorRegistry = {
@@ -17,6 +18,7 @@ export const collectors: CollectorRegistry = {
   [postgresConnections.id]: postgresConnections,
   [postgresListenNotify.id]: postgresListenNotify,
   [postgresPrivileges.id]: postgresPrivileges,
+  [postgresReadOnly.id]: postgresReadOnly,
   [postgresServer.id]: postgresServer,
 };
 
@@ -27,4 +29,5 @@ export type * from './kubernetes/version.ts';
 export type * from './postgres/connections.ts';
 export type * from './postgres/listen-notify.ts';
 export type * from './postgres/privileges.ts';
+export type * from './postgres/read-only.ts';
 export type * from './postgres/server.ts';
