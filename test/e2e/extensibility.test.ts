@@ -84,6 +84,23 @@ describe('--save-facts and --from-facts', () => {
   });
 });
 
+describe('one root cause, told once', () => {
+  it('a refused login: postgres.connect says why and what to do, the other PostgreSQL checks point to it', async () => {
+    const url = pg.urls.coder.replace(encodeURIComponent(password), 'definitely-wrong-password');
+    const { r, report } = await json(['--postgres-url', url, '--check', 'postgres']);
+    expect(r.code).toBe(3);
+    const connect = resultOf(report, 'postgres.connect');
+    expect(connect).toMatchObject({ status: 'fail', summary: /password authentication failed for user "coder"/, remediation: /check the user and password/ });
+    const others = report.results.filter((x) => x.id !== 'postgres.connect');
+    expect(others.length).toBeGreaterThanOrEqual(4);
+    for (const x of others) expect(x, x.id).toMatchObject({ status: 'error', summary: 'Not evaluated: postgres.server was refused: credentials rejected — see postgres.connect', evidence: { see: 'postgres.connect' } });
+    const table = await runCli(['--postgres-url', url, '--check', 'postgres'], { env: cleanEnv() });
+    expect(table.stdout.split('password authentication failed').length - 1).toBe(1);
+    expect(table.stdout.split('check the user and password').length - 1).toBe(1);
+    expect(table.stdout).toMatch(/ERROR postgres\.[a-z.-]+(, postgres\.[a-z.-]+)+: not evaluated — see postgres\.connect for the cause and what to do/);
+  });
+});
+
 describe('config file', () => {
   it('overrides a threshold by check id and says where it came from; sets --fail-on and the selection', async () => {
     const dir = tmp();

@@ -50,6 +50,46 @@ describe('postgres.privileges against real servers', () => {
   });
 });
 
+// Fresh servers with initdb's grants on public left alone: the case the check exists for. From
+// PostgreSQL 15, PUBLIC keeps USAGE on public but no longer CREATE; before 15 it has both.
+describe('postgres.privileges on servers with the stock grants on public', () => {
+  let stock16: PgInstance;
+  let stock13: PgInstance;
+  beforeAll(async () => {
+    [stock16, stock13] = await Promise.all([startPostgres({ major: 16, publicSchema: 'stock' }), startPostgres({ major: 13, publicSchema: 'stock' })]);
+  });
+  afterAll(async () => {
+    await Promise.all([stock16 && stopPostgres(stock16), stock13 && stopPostgres(stock13)]);
+  });
+
+  it('fails on PostgreSQL 16 for a role that does not own the database: USAGE through PUBLIC, but no CREATE', async () => {
+    const { code, res, stdout } = await run(stock16.urls.limited, 'postgres.privileges');
+    expect(code).toBe(3);
+    expect(res).toMatchObject({
+      status: 'fail',
+      evidence: { user: 'limited', schema: 'public', schemaOwner: 'pg_database_owner', schemaUsage: true, schemaCreate: false, databaseOwner: 'coder' },
+    });
+    expect(res.summary).toMatch(/^Role limited lacks CREATE on schema public \(owner pg_database_owner\) in database coder/);
+    expect(res.summary).not.toMatch(/USAGE/);
+    expect(res.summary).toContain('(PostgreSQL 15+ no longer lets every role create in public)');
+    expect(res.remediation).toContain('GRANT USAGE, CREATE ON SCHEMA public TO limited');
+    expect(stdout).not.toContain(stock16.roles.limited.password);
+  });
+
+  it('passes on PostgreSQL 16 for the database owner (public belongs to pg_database_owner)', async () => {
+    const { code, res } = await run(stock16.urls.coder, 'postgres.privileges');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'coder', schemaOwner: 'pg_database_owner', schemaCreate: true } });
+  });
+
+  it('passes on PostgreSQL 13 for the same non-owner role: PUBLIC still has CREATE on public there', async () => {
+    const { code, res } = await run(stock13.urls.limited, 'postgres.privileges');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'limited', schema: 'public', schemaOwner: 'postgres', schemaUsage: true, schemaCreate: true, databaseOwner: 'coder' } });
+    expect(res.summary).toMatch(/\(granted CREATE\)$/);
+  });
+});
+
 describe('postgres.listen-notify against real servers', () => {
   // pg13 here: PgBouncer keeps pooled server connections (named coder-preflight) to pg17.
   it('passes on a direct connection, with the delivery time', async () => {

@@ -232,6 +232,38 @@ describe.each([11, 17])('mTLS on PostgreSQL %i', (major) => {
   });
 });
 
+// ---- stock grants on schema public ------------------------------------------------------------------
+
+describe.each([13, 16])('stock grants on schema public (PostgreSQL %i)', (major) => {
+  let s: PgInstance;
+  beforeAll(async () => {
+    s = await start({ major, publicSchema: 'stock' });
+  });
+
+  it(major >= 15 ? 'limited may USE public but not CREATE there (15+: public belongs to pg_database_owner)' : 'limited may USE and CREATE in public (PUBLIC still has CREATE before 15)', async () => {
+    expect(s.publicSchema).toBe('stock');
+    await withClient(s.urls.limited, async (c) => {
+      const r = (await c.query(`SELECT current_user AS u, has_schema_privilege('public', 'USAGE') AS usage, has_schema_privilege('public', 'CREATE') AS can_create,
+        (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public') AS owner`)).rows[0];
+      expect(r).toEqual({ u: 'limited', usage: true, can_create: major < 15, owner: major >= 15 ? 'pg_database_owner' : 'postgres' });
+      if (major >= 15) await expect(c.query('CREATE TABLE limited_cannot (id int)')).rejects.toThrow(/permission denied for schema public/);
+      else {
+        await c.query('CREATE TABLE limited_can (id int)');
+        await c.query('DROP TABLE limited_can');
+      }
+    });
+    // coder still creates there: as the database owner on 15+, through PUBLIC before.
+    await withClient(s.urls.coder, async (c) => {
+      await c.query('CREATE TABLE coder_can_create (id int)');
+      await c.query('DROP TABLE coder_can_create');
+    });
+  });
+
+  it('stops and leaves no process behind', async () => {
+    await stopAndExpectNoProcess(s);
+  });
+});
+
 // ---- no contrib, small max_connections ------------------------------------------------------------
 
 describe('without contrib', () => {

@@ -13,6 +13,7 @@ export {
   type PgInstance,
   type PgRole,
   type PgAuthMethod,
+  type PgPublicSchema,
   type PgTlsMode,
   type StartPostgresOptions,
   type StopPostgresOptions,

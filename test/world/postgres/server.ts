@@ -18,6 +18,7 @@ const execFileAsync = promisify(execFile);
 
 export type PgTlsMode = 'off' | 'on' | 'mtls';
 export type PgAuthMethod = 'scram-sha-256' | 'md5';
+export type PgPublicSchema = 'owner-only' | 'stock';
 
 export interface StartPostgresOptions {
   major: number;
@@ -35,6 +36,14 @@ export interface StartPostgresOptions {
   contrib?: boolean;
   /** Password auth method. Default scram-sha-256, except md5 on PostgreSQL 10 (its default). */
   auth?: PgAuthMethod;
+  /**
+   * Grants on schema `public` of database coder. 'owner-only' (default): PUBLIC has nothing there,
+   * only `coder` may USE and CREATE, the same on every major. 'stock': left as initdb made them, as
+   * on a fresh real server — PUBLIC has USAGE and CREATE before PostgreSQL 15, USAGE only from 15
+   * (where public belongs to pg_database_owner, so `coder` creates as the database owner), and
+   * `limited` gets what PUBLIC has.
+   */
+  publicSchema?: PgPublicSchema;
   /**
    * Name of the log file, data dir and PID record. A server already recorded under this name is
    * stopped and replaced (so `world up` can pass e.g. "pg17" and be re-run). Default: derived from
@@ -72,6 +81,7 @@ export interface PgInstance {
   tlsFiles?: PgTlsFiles;
   contrib: boolean;
   auth: PgAuthMethod;
+  publicSchema: PgPublicSchema;
   maxConnections: number;
   superuserReservedConnections: number;
   database: 'coder';
@@ -94,6 +104,7 @@ function defaultName(o: StartPostgresOptions): string {
   if (o.contrib === false) parts.push('nocontrib');
   if (o.maxConnections !== undefined) parts.push(`maxconn${o.maxConnections}`);
   if (o.auth) parts.push(o.auth === 'md5' ? 'md5' : 'scram');
+  if (o.publicSchema === 'stock') parts.push('stock');
   parts.push(randomBytes(3).toString('hex'));
   return parts.join('-');
 }
@@ -215,6 +226,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
   const contrib = opts.contrib ?? true;
   const auth: PgAuthMethod = opts.auth ?? (major === 10 ? 'md5' : 'scram-sha-256');
   const maxConnections = opts.maxConnections ?? 50;
+  const publicSchema: PgPublicSchema = opts.publicSchema ?? 'owner-only';
   if (maxConnections <= SUPERUSER_RESERVED) {
     throw new Error(`maxConnections must be > superuser_reserved_connections (${SUPERUSER_RESERVED})`);
   }
@@ -295,12 +307,15 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
       await c.query(`GRANT CONNECT ON DATABASE coder TO limited`);
     });
     // PostgreSQL < 15 lets PUBLIC create in schema public; 15+ leaves it to the database owner.
-    // Make it the same everywhere: only `coder` may create there; `limited` has nothing but CONNECT.
-    const suCoder = url(roles.superuser, port, 'coder', sslParams(tls, tlsFiles, 'postgres'));
-    await withClient(suCoder, async (c) => {
-      await c.query(`REVOKE ALL ON SCHEMA public FROM PUBLIC`);
-      await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO coder`);
-    });
+    // By default make it the same everywhere: only `coder` may create there; `limited` has nothing
+    // but CONNECT. 'stock' leaves initdb's grants alone.
+    if (publicSchema === 'owner-only') {
+      const suCoder = url(roles.superuser, port, 'coder', sslParams(tls, tlsFiles, 'postgres'));
+      await withClient(suCoder, async (c) => {
+        await c.query(`REVOKE ALL ON SCHEMA public FROM PUBLIC`);
+        await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO coder`);
+      });
+    }
 
     return {
       name,
@@ -319,6 +334,7 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
       ...(tlsFiles ? { tlsFiles } : {}),
       contrib,
       auth,
+      publicSchema,
       maxConnections,
       superuserReservedConnections: SUPERUSER_RESERVED,
       database: 'coder',
