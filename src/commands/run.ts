@@ -30,6 +30,8 @@ interface Session {
   target: TargetDescription;
   optionsFor(check: AnyCheck): ResolvedOptions;
   info: NonNullable<Report['facts']>;
+  /** When a fact's collector started, ms into the run (live runs). */
+  startedAt?(id: string): number | undefined;
   /** True once Ctrl-C/SIGTERM stopped the run. */
   interrupted(): boolean;
   close(): Promise<void>;
@@ -73,6 +75,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
     target: describeTarget(target),
     optionsFor: (check) => resolveOptions(check, target.profile, overrides),
     info: { source: 'live' },
+    startedAt: (id) => store.startedAt.get(id),
     interrupted: () => interrupted,
     async close() {
       clearTimeout(deadline);
@@ -148,7 +151,8 @@ export async function run(values: Values, io: Io, c: CommandContext): Promise<nu
   const gathered = await session.facts.snapshot();
   if (values.debug) {
     for (const [id, f] of Object.entries(gathered)) {
-      io.stderr.write(redactor.redact(`debug: fact ${id}: ${f.ok ? 'ok' : `${f.reason}: ${f.message}${f.causedBy ? ` (caused by ${f.causedBy})` : ''}`} (${f.durationMs} ms)\n`));
+      const at = session.startedAt?.(id);
+      io.stderr.write(redactor.redact(`debug: fact ${id}: ${f.ok ? 'ok' : `${f.reason}: ${f.message}${f.causedBy ? ` (caused by ${f.causedBy})` : ''}`} (${at !== undefined ? `started +${at} ms, ` : ''}${f.durationMs} ms)\n`));
     }
   }
   if (saveTo) {

@@ -13,6 +13,9 @@ const ms = (started: number) => Math.round((performance.now() - started) * 10) /
 
 export class FactStore implements FactSource {
   private readonly memo = new Map<string, Promise<FactResult<unknown>>>();
+  private readonly created = performance.now();
+  /** When each collector started, ms after the store was made (for --debug: what waited on what). */
+  readonly startedAt = new Map<string, number>();
   readonly resources = new Resources();
   private readonly collectors: CollectorRegistry;
   private readonly target: Target;
@@ -46,6 +49,7 @@ export class FactStore implements FactSource {
   private async collect<K extends FactId>(id: K): Promise<FactResult<FactMap[K]>> {
     const collector = this.collectors[id] as Collector<K> | undefined;
     const started = performance.now();
+    this.startedAt.set(id, Math.round((started - this.created) * 10) / 10);
     if (!collector) return { ok: false, reason: 'bug', message: `no collector for fact ${id}`, durationMs: 0 };
     const timeoutMs = Math.round(collector.timeoutMs * this.timeoutScale);
     const timeout = new AbortController();

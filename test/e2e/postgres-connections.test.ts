@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
+import { startPostgres, stopPostgres, withClient, type PgInstance } from '../world/postgres.ts';
 import { runCheck } from '../helpers/cli.ts';
 
 let big: PgInstance; // max_connections 100 (superuser_reserved 3)
@@ -16,6 +16,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([big && stopPostgres(big), small && stopPostgres(small)]);
 });
+
+/** Wait (up to 2.5 s) until the backends of earlier tests' clients have exited and freed their slots. */
+async function noOtherClients(s: PgInstance): Promise<void> {
+  await withClient(s.urls.superuser, async (su) => {
+    for (let i = 0; i < 50; i++) {
+      const { n } = (await su.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")).rows[0]!;
+      if (n === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+}
 
 const run = (url: string, ...args: string[]) => runCheck('postgres.connections', ['--postgres-url', url, ...args]);
 
@@ -44,6 +55,36 @@ describe('postgres.connections against real servers', () => {
       expect(code).toBe(0);
       expect(res.status).toBe('warn');
       expect(res.evidence.inUseByOthers).toBeGreaterThanOrEqual(5);
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+    }
+  });
+
+  it('postgres.connect fails, naming the full server, when a non-superuser finds every slot taken (53300)', async () => {
+    // Real connections as `limited` (not a superuser) until the server refuses the next one: then
+    // only the superuser_reserved_connections are left, which Coder's role may not use either.
+    await noOtherClients(small);
+    const held: pg.Client[] = [];
+    try {
+      let refused: { code?: string; message: string } | undefined;
+      for (let i = 0; i < small.maxConnections && !refused; i++) {
+        const c = new pg.Client({ connectionString: small.urls.limited });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          held.push(c);
+        } catch (e) {
+          refused = e as { code?: string; message: string };
+        }
+      }
+      expect(refused).toMatchObject({ code: '53300' });
+      expect(held.length).toBe(small.maxConnections - small.superuserReservedConnections);
+      const { code, res } = await runCheck('postgres.connect', ['--postgres-url', small.urls.coder]);
+      expect(code).toBe(3);
+      expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'capacity', code: '53300', host: '127.0.0.1', port: small.port } });
+      expect(res.summary).toMatch(new RegExp(`^Coder could not connect: PostgreSQL at 127\\.0\\.0\\.1:${small.port} is out of connection slots: remaining connection slots are reserved`));
+      expect(res.summary).not.toMatch(/could not reach/i);
+      expect(res.remediation).toMatch(/raise max_connections/);
     } finally {
       await Promise.all(held.map((c) => c.end()));
     }

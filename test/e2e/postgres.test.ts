@@ -1,6 +1,6 @@
 // The built CLI against real PostgreSQL servers of the world: passes, definite failures,
 // unreachable servers — and the password never appears in any output.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,5 +139,87 @@ describe('a server that refuses unencrypted connections (like RDS on PostgreSQL 
     expect(r.code).toBe(3);
     expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
     expect(pgResult(report).summary).toMatch(/requires TLS, but the URL says sslmode=disable/);
+  });
+});
+
+describe('client certificates (mTLS) and the sslrootcert file', () => {
+  let mtls: PgInstance;
+  let dir: string;
+  beforeAll(async () => {
+    mtls = await startPostgres({ major: 17, tls: 'mtls' });
+    dir = tmp();
+  });
+  afterAll(async () => {
+    if (mtls) await stopPostgres(mtls);
+  });
+  /** coder@mtls with exactly these TLS parameters (paths URL-encoded). */
+  const mtlsUrl = (params: Record<string, string>) => `postgres://coder@127.0.0.1:${mtls.port}/coder?${new URLSearchParams(params)}`;
+  const clientCert = () => mtls.tlsFiles!.clients!['coder']!;
+  const withCert = (params: Record<string, string>) => mtlsUrl({ ...params, sslcert: clientCert().cert, sslkey: clientCert().key });
+
+  it('passes over verified TLS with the client certificate and key from the URL (sslcert/sslkey)', async () => {
+    const { r, report } = await runConnect(['--postgres-url', withCert({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert })]);
+    expect(r.code).toBe(0);
+    const res = pgResult(report);
+    expect(res).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'verify-full', user: 'coder', serverVersion: mtls.serverVersion } });
+    expect(res.summary).toMatch(/ as coder \(TLS, sslmode=verify-full\)$/);
+  });
+
+  it('fails without a client certificate: the server refuses, and the result says why', async () => {
+    const { r, report } = await runConnect(['--postgres-url', mtlsUrl({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert })]);
+    expect(r.code).toBe(3);
+    const res = pgResult(report);
+    expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'unauthorized', code: '28000' } });
+    expect(res.summary).toMatch(/^Coder could not connect: .*requires a valid client certificate/);
+    expect(res.remediation).toMatch(/pg_hba\.conf/);
+  });
+
+  it('fails when the client certificate was issued to another role', async () => {
+    const other = mtls.tlsFiles!.clients!['limited']!;
+    const { r, report } = await runConnect(['--postgres-url', mtlsUrl({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert, sslcert: other.cert, sslkey: other.key })]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'unauthorized' } });
+    expect(pgResult(report).summary).toMatch(/certificate authentication failed for user "coder"/);
+  });
+
+  it('fails with verify-full when the sslrootcert file cannot be read, naming the path', async () => {
+    const missing = join(dir, 'no-such-ca.crt');
+    const { r, report } = await runConnect(['--postgres-url', withCert({ sslmode: 'verify-full', sslrootcert: missing })]);
+    expect(r.code).toBe(3);
+    const res = pgResult(report);
+    expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
+    expect(res.summary).toBe(`Coder could not connect: cannot read sslrootcert ${missing}: ENOENT`);
+    expect(res.remediation).toMatch(/sslrootcert path/);
+  });
+
+  it('fails when the sslcert file cannot be read, naming the path', async () => {
+    const missing = join(dir, 'no-such-client.crt');
+    const { r, report } = await runConnect(['--postgres-url', mtlsUrl({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert, sslcert: missing, sslkey: clientCert().key })]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report).summary).toBe(`Coder could not connect: cannot read sslcert ${missing}: ENOENT`);
+  });
+
+  it('with sslmode=require, drops an sslrootcert that does not exist (as lib/pq does) and connects unverified', async () => {
+    const { r, report } = await runConnect(['--postgres-url', withCert({ sslmode: 'require', sslrootcert: join(dir, 'no-such-ca.crt') })]);
+    expect(r.code).toBe(0);
+    expect(pgResult(report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'require' } });
+  });
+
+  it('with sslmode=require, verifies the chain against an sslrootcert that exists (lib/pq: like verify-ca)', async () => {
+    const ok = await runConnect(['--postgres-url', withCert({ sslmode: 'require', sslrootcert: mtls.tlsFiles!.caCert })]);
+    expect(pgResult(ok.report)).toMatchObject({ status: 'pass', evidence: { tls: true, sslmode: 'verify-ca' } });
+    // Another CA (the TLS server's of this file): the chain really is checked.
+    const wrong = await runConnect(['--postgres-url', withCert({ sslmode: 'require', sslrootcert: tls.tlsFiles!.caCert })]);
+    expect(wrong.r.code).toBe(3);
+    expect(pgResult(wrong.report)).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
+  });
+
+  it('with sslmode=require, fails on an sslrootcert that exists but cannot be read (lib/pq stats it, then fails to read it)', async () => {
+    const unreadable = join(dir, 'ca-dir.crt');
+    mkdirSync(unreadable); // a directory: unreadable even as root
+    const { r, report } = await runConnect(['--postgres-url', withCert({ sslmode: 'require', sslrootcert: unreadable })]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
+    expect(pgResult(report).summary).toBe(`Coder could not connect: cannot read sslrootcert ${unreadable}: EISDIR`);
   });
 });

@@ -6,7 +6,7 @@ import { FactStore } from '../../src/facts/store.ts';
 import { Redactor } from '../../src/redact.ts';
 import { resolveTarget } from '../../src/inputs/resolve.ts';
 import { preflightSessionsLeft } from '../helpers/cli.ts';
-import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
+import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, withClient, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
 
 const kube = inject('kube');
 const servers = new Map<number, PgInstance>();
@@ -20,6 +20,18 @@ afterAll(async () => {
   if (bouncer) await stopPgBouncer(bouncer);
   await Promise.all([...servers.values()].map((s) => stopPostgres(s)));
 });
+
+/** coder-preflight backends on the server, waiting (up to 2.5 s) for the count to reach `expected`. */
+async function preflightSessions(superuserUrl: string, expected: number): Promise<number> {
+  return withClient(superuserUrl, async (su) => {
+    let n = -1;
+    for (let i = 0; i < 50 && n !== expected; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 50));
+      n = (await su.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'coder-preflight'")).rows[0]!.n;
+    }
+    return n;
+  });
+}
 
 async function gather(opts: { postgresUrl?: string; kubeconfig?: string; context?: string }) {
   const redactor = new Redactor();
@@ -75,6 +87,24 @@ describe('postgres.server', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.filter((w) => /already executing a query/.test(w))).toEqual([]);
+  });
+
+  it('closes the LISTEN connection as soon as postgres.listen-notify settles, and the shared session at the end', async () => {
+    // In-process, like a long-lived caller: nothing exits, so a listener left open would stay.
+    const pg = servers.get(10)!; // not 17 (PgBouncer's pool), not 11 (the test above)
+    const { store, close } = await gather({ postgresUrl: pg.urls.coder });
+    let closed = false;
+    try {
+      const f = await store.get('postgres.listen-notify');
+      expect(f).toMatchObject({ ok: true, value: { delivered: true } });
+      // Before closeAll: the shared session only (the listener's backend gone).
+      expect(await preflightSessions(pg.urls.superuser, 1)).toBe(1);
+      await close();
+      closed = true;
+      expect(await preflightSessionsLeft(pg.urls.superuser)).toBe(0);
+    } finally {
+      if (!closed) await close();
+    }
   });
 
   it('stores a wrong password as an unauthorized failure, with the password redacted', async () => {
