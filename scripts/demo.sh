@@ -17,9 +17,9 @@ world=.world/world.json
 kubeconfig=$(node -p "require('./$world').kube.kubeconfig")
 pgurl=$(node -p "require('./$world').postgres[0].urls.coder")
 
-echo "demo: coder-preflight --kubeconfig $kubeconfig --postgres-url postgres://coder:…@127.0.0.1/coder --coder-version 2.18.0" >&2
+echo "demo: coder-preflight --kubeconfig $kubeconfig --postgres-url postgres://coder:…@127.0.0.1/coder --coder-version 2.18.0 --control-plane-selector eks.amazonaws.com/nodegroup=coder" >&2
 rc=0
-node bin/coder-preflight.js --kubeconfig "$kubeconfig" --postgres-url "$pgurl" --coder-version 2.18.0 || rc=$?
+node bin/coder-preflight.js --kubeconfig "$kubeconfig" --postgres-url "$pgurl" --coder-version 2.18.0 --control-plane-selector eks.amazonaws.com/nodegroup=coder || rc=$?
 if [ "$keep" = 1 ]; then
   echo "demo: the world keeps running; details in $world; stop it with: npm run world -- down" >&2
 fi

@@ -15,6 +15,10 @@ Targets
                              profile, the replica count and the database settings (Secrets read)
   --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds
   --replicas <n>             Coder replicas you will run (default: from --values, else 1)
+  --control-plane-selector <label=value,…>
+                             the nodes Coder's pods go to (default: the values' nodeSelector/affinity)
+  --workspace-selector <label=value,…>
+                             the nodes workspaces go to (default: the nodes outside the control plane)
 
 Selection
   --check <id|glob|category> run only these checks (repeatable, comma-separated; also a tag

@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, errorMessage } from '../errors.ts';
+import { parseSelector } from '../kubernetes/scheduling.ts';
 import { FORMATS, RENDERERS, type Format } from '../report/renderers.ts';
 
 export const OPTIONS = {
@@ -13,6 +14,8 @@ export const OPTIONS = {
   values: { type: 'string', short: 'f' },
   'coder-version': { type: 'string' },
   replicas: { type: 'string' },
+  'control-plane-selector': { type: 'string' },
+  'workspace-selector': { type: 'string' },
   check: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },
@@ -64,6 +67,13 @@ export function parseReplicas(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--replicas "${s}" is not a replica count`, 'give the number of Coder replicas, e.g. --replicas 3');
   return n;
+}
+
+/** --control-plane-selector / --workspace-selector: "label=value[,label=value]". */
+export function parseSelectorFlag(flag: string, s: string): Record<string, string> {
+  const sel = parseSelector(s);
+  if (!sel) throw new ConfigError(`--${flag} "${s}" is not a node selector`, `give label=value pairs, e.g. --${flag} eks.amazonaws.com/nodegroup=coder`);
+  return sel;
 }
 
 export interface OutputSpec {

@@ -1,7 +1,8 @@
 // `run` (the default command): resolve what to check, gather facts (live, or from a snapshot),
 // judge, write every requested output, and return the exit code.
 import { writeFileSync } from 'node:fs';
-import { assertWritable, parseDuration, parseOutputs, parseReplicas, useColor, type Io, type Values } from '../cli/options.ts';
+import { assertWritable, parseDuration, parseOutputs, parseReplicas, parseSelectorFlag, useColor, type Io, type Values } from '../cli/options.ts';
+import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
 import { startSpinner, wantsSpinner, type Progress } from '../cli/spinner.ts';
 import { exitCodeFor, type FailOn } from '../engine/exit.ts';
 import { resolveOptions, validateOverrides, withOverride, type OptionOverrides, type ResolvedOptions } from '../engine/options.ts';
@@ -37,6 +38,13 @@ interface Session {
   close(): Promise<void>;
 }
 
+function selectors(values: Values): { controlPlaneSelector?: Record<string, string>; workspaceSelector?: Record<string, string> } {
+  return {
+    ...(values['control-plane-selector'] !== undefined ? { controlPlaneSelector: parseSelectorFlag('control-plane-selector', values['control-plane-selector']) } : {}),
+    ...(values['workspace-selector'] !== undefined ? { workspaceSelector: parseSelectorFlag('workspace-selector', values['workspace-selector']) } : {}),
+  };
+}
+
 function parseFailOn(v: string): FailOn {
   if (v !== 'warn' && v !== 'fail') throw new ConfigError(`--fail-on ${v} is not warn or fail`, 'use --fail-on warn to gate on warnings');
   return v;
@@ -51,6 +59,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
     values: values.values,
     coderVersion: values['coder-version'],
     ...(values.replicas !== undefined ? { replicas: parseReplicas(values.replicas) } : {}),
+    ...selectors(values),
     env: io.env,
     redactor,
   });
@@ -79,9 +88,13 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
     interrupted: () => interrupted,
     async close() {
       clearTimeout(deadline);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await store.resources.closeAll();
+      // Keep listening while the clients close: a second Ctrl-C during the cleanup quits at once.
+      try {
+        await store.resources.closeAll();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     },
   };
 }
@@ -91,10 +104,14 @@ const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'val
 
 function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined): Session {
   const given = TARGET_FLAGS.find((f) => values[f] !== undefined);
-  if (given) throw new ConfigError(`--${given} has no effect with --from-facts: the facts were gathered already`, 'drop it, or run live without --from-facts (--coder-version and --replicas may re-judge saved facts)');
+  if (given) throw new ConfigError(`--${given} has no effect with --from-facts: the facts were gathered already`, 'drop it, or run live without --from-facts (--coder-version, --replicas and the node selectors may re-judge saved facts)');
   const snap = readSnapshot(file);
   const profile = values['coder-version'] ? profileFromVersion(values['coder-version']) : snap.context.profile;
-  const deployment: Deployment = values.replicas !== undefined ? { ...snap.context.deployment, replicas: parseReplicas(values.replicas), replicasSource: '--replicas' } : snap.context.deployment;
+  const deployment: Deployment = { ...snap.context.deployment };
+  if (values.replicas !== undefined) Object.assign(deployment, { replicas: parseReplicas(values.replicas), replicasSource: '--replicas' });
+  const sel = selectors(values);
+  if (sel.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, tolerations: deployment.controlPlane?.tolerations ?? [], nodeSelector: sel.controlPlaneSelector, source: '--control-plane-selector' };
+  if (sel.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: sel.workspaceSelector, source: '--workspace-selector' };
   const rejudge = values['coder-version'] !== undefined;
   return {
     facts: new SnapshotFactSource(snap.facts, file),

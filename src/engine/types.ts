@@ -1,5 +1,6 @@
 // The vocabulary of checks: statuses, outcomes, results, the check definition and its context.
 import type { FactFailure, FactId, FactMap, FactResult } from '../facts/types.ts';
+import type { Placement } from '../kubernetes/scheduling.ts';
 
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -44,6 +45,12 @@ export interface Deployment {
   replicas: number;
   replicasSource: string;
   poolPerReplica?: { value: number; where: string };
+  /** Where Coder's pods may run (values coder.nodeSelector/affinity/tolerations, or --control-plane-selector). */
+  controlPlane?: Placement;
+  /** Where workspaces run, when given (--workspace-selector); templates decide it otherwise. */
+  workspaces?: Placement;
+  /** Coder's resource requests per replica, when the values file sets them. */
+  requests?: { cpuMillis: number; memoryMi: number; where: string };
 }
 
 /** A check's tunable policy: plain values a config file can override by check id. */

@@ -22,14 +22,17 @@ export class Resources {
     return value;
   }
 
-  /** Dispose everything; a handle still being created gets `graceMs` to settle, then is left to exit. */
+  /**
+   * Dispose everything; a handle still being created gets `graceMs` to settle, and closing it another
+   * `graceMs` (a client may wait for a peer that never answers), then it is left to exit.
+   */
   async closeAll(graceMs = 2000): Promise<void> {
     const all = [...this.items.values()];
     this.items.clear();
     await Promise.allSettled(
       all.map(async (it) => {
         const v = await withDeadline(it.value.catch(() => undefined), { ms: graceMs, onTimeout: () => undefined });
-        if (v !== undefined && it.dispose) await it.dispose(v);
+        if (v !== undefined && it.dispose) await withDeadline(Promise.resolve(it.dispose(v)), { ms: graceMs, onTimeout: () => undefined });
       }),
     );
   }

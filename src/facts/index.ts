@@ -2,6 +2,7 @@
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
 import kubernetesCni from './kubernetes/cni.ts';
+import kubernetesNodes from './kubernetes/nodes.ts';
 import kubernetesStorageclasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
@@ -13,6 +14,7 @@ import postgresServer from './postgres/server.ts';
 export const collectors: CollectorRegistry = {
   [kubernetesApiservices.id]: kubernetesApiservices,
   [kubernetesCni.id]: kubernetesCni,
+  [kubernetesNodes.id]: kubernetesNodes,
   [kubernetesStorageclasses.id]: kubernetesStorageclasses,
   [kubernetesVersion.id]: kubernetesVersion,
   [postgresConnections.id]: postgresConnections,
@@ -24,6 +26,7 @@ export const collectors: CollectorRegistry = {
 
 export type * from './kubernetes/apiservices.ts';
 export type * from './kubernetes/cni.ts';
+export type * from './kubernetes/nodes.ts';
 export type * from './kubernetes/storageclasses.ts';
 export type * from './kubernetes/version.ts';
 export type * from './postgres/connections.ts';

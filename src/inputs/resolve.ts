@@ -7,6 +7,7 @@ import { resolveKube, type KubeResolution } from './kubeconfig.ts';
 import { parsePostgresUrl, type PgSettings } from './pgurl.ts';
 import { BASELINE_PROFILE, profileFromVersion, type Profile } from './profile.ts';
 import { readHelmValues, type HelmValues, type PgSource, type SecretRef } from './values.ts';
+import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
 
 export type PgResolution =
   | { state: 'configured'; settings: PgSettings }
@@ -34,6 +35,10 @@ export interface TargetOptions {
   coderVersion?: string;
   /** --replicas: overrides the values file. */
   replicas?: number;
+  /** --control-plane-selector: where Coder's pods go (overrides the values' nodeSelector/affinity). */
+  controlPlaneSelector?: Record<string, string>;
+  /** --workspace-selector: the workspace node group. */
+  workspaceSelector?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   redactor: Redactor;
   signal?: AbortSignal;
@@ -67,6 +72,10 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
         ? { replicas: values.replicas, replicasSource: `values ${values.shape === 'v2' ? 'coder.replicaCount' : 'coderd.replicas'} (${values.path})` }
         : { replicas: 1, replicasSource: 'default: 1 replica (pass --values or --replicas)' };
   if (values?.poolPerReplica) deployment.poolPerReplica = values.poolPerReplica;
+  if (values?.requests) deployment.requests = values.requests;
+  if (o.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, ...(values?.placement ? { tolerations: values.placement.tolerations } : {}), nodeSelector: o.controlPlaneSelector, source: '--control-plane-selector' };
+  else if (values?.placement) deployment.controlPlane = values.placement;
+  if (o.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: o.workspaceSelector, source: '--workspace-selector' };
   return {
     kube,
     postgres,

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
+import { cpuMillis, mebibytes } from '../kubernetes/quantity.ts';
+import type { NodeSelectorRequirement, Placement, Toleration } from '../kubernetes/scheduling.ts';
 
 export interface SecretRef {
   namespace?: string;
@@ -32,6 +34,10 @@ export interface HelmValues {
   replicas: number;
   /** Connections per replica when the values set it (v2 CODER_PG_CONN_MAX_OPEN, v1 CODER_MAX_DB_CONNECTIONS). */
   poolPerReplica?: { value: number; where: string };
+  /** Where Coder's pods may run, when the values constrain it. */
+  placement?: Placement;
+  /** Coder's resource requests per replica, when the values set them. */
+  requests?: { cpuMillis: number; memoryMi: number; where: string };
   postgres: PgSource;
 }
 
@@ -64,17 +70,62 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
   if (isObj(coder)) {
     const replicas = Number(coder.replicaCount ?? 1);
     const pool = envNumber(coder.env, 'CODER_PG_CONN_MAX_OPEN', 'values coder.env CODER_PG_CONN_MAX_OPEN');
-    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), postgres: v2Postgres(coder) };
+    const placement = placementOf(coder.nodeSelector, coder.affinity, coder.tolerations, 'values coder.nodeSelector/affinity/tolerations');
+    const requests = requestsOf(coder.resources, 'values coder.resources');
+    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), postgres: v2Postgres(coder) };
   }
   if (isObj(coderd) || isObj(doc.postgres)) {
     const replicas = Number((isObj(coderd) ? coderd.replicas : undefined) ?? 1);
     const pool = envNumber(isObj(coderd) ? coderd.extraEnvs : undefined, 'CODER_MAX_DB_CONNECTIONS', 'values coderd.extraEnvs CODER_MAX_DB_CONNECTIONS');
-    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), postgres: v1Postgres(doc) };
+    const services = isObj(doc.services) ? doc.services : {};
+    const placement = placementOf(services.nodeSelector, undefined, services.tolerations, 'values services.nodeSelector/tolerations');
+    const requests = requestsOf(isObj(coderd) ? coderd.resources : undefined, 'values coderd.resources');
+    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), postgres: v1Postgres(doc) };
   }
   throw new ConfigError(
     `values file ${path} has neither coder.* (Coder v2 chart) nor coderd.*/postgres.* (Coder v1 chart)`,
     'pass the values file of the Coder Helm chart, or use --coder-version and --postgres-url instead',
   );
+}
+
+/** nodeSelector, required node affinity and tolerations; undefined when none constrains anything. */
+function placementOf(nodeSelector: unknown, affinity: unknown, tolerations: unknown, source: string): Placement | undefined {
+  const sel: Record<string, string> = {};
+  if (isObj(nodeSelector)) for (const [k, v] of Object.entries(nodeSelector)) if (str(v) !== undefined) sel[k] = str(v)!;
+  const required = isObj(affinity) && isObj(affinity.nodeAffinity) ? affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution : undefined;
+  const terms = isObj(required) && Array.isArray(required.nodeSelectorTerms) ? required.nodeSelectorTerms : [];
+  const affinityTerms = terms
+    .filter(isObj)
+    .map((t) => (Array.isArray(t.matchExpressions) ? t.matchExpressions.filter(isObj) : []).map((e) => ({ key: String(e.key), operator: String(e.operator) as NodeSelectorRequirement['operator'], values: Array.isArray(e.values) ? e.values.map(String) : [] })))
+    .filter((t) => t.length > 0);
+  const tols = (Array.isArray(tolerations) ? tolerations.filter(isObj) : []).map((t): Toleration => ({
+    ...(str(t.key) ? { key: str(t.key)! } : {}),
+    ...(t.operator === 'Exists' || t.operator === 'Equal' ? { operator: t.operator as 'Exists' | 'Equal' } : {}),
+    ...(str(t.value) ? { value: str(t.value)! } : {}),
+    ...(str(t.effect) ? { effect: str(t.effect)! } : {}),
+  }));
+  if (!Object.keys(sel).length && !affinityTerms.length && !tols.length) return undefined;
+  return { nodeSelector: sel, affinityTerms, tolerations: tols, source };
+}
+
+/** requests (else limits, which Kubernetes then uses as requests) for CPU and memory. */
+function requestsOf(resources: unknown, where: string): { cpuMillis: number; memoryMi: number; where: string } | undefined {
+  if (!isObj(resources)) return undefined;
+  const pick = (k: 'cpu' | 'memory') => {
+    for (const part of ['requests', 'limits'] as const) {
+      const v = isObj(resources[part]) ? (resources[part] as Obj)[k] : undefined;
+      if (str(v) !== undefined) return { value: str(v)!, from: `${where}.${part}.${k}` };
+    }
+    return undefined;
+  };
+  const cpu = pick('cpu');
+  const memory = pick('memory');
+  if (!cpu || !memory) return undefined;
+  const c = cpuMillis(cpu.value);
+  const m = mebibytes(memory.value);
+  if (!Number.isFinite(c) || !Number.isFinite(m)) return undefined;
+  const both = cpu.from.replace(/\.cpu$/, '') === memory.from.replace(/\.memory$/, '');
+  return { cpuMillis: c, memoryMi: m, where: both ? cpu.from.replace(/\.cpu$/, '') : `${cpu.from}, ${memory.from}` };
 }
 
 /** A literal numeric env entry ({name, value}) from a chart's env list. */

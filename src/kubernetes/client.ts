@@ -1,6 +1,9 @@
 // The one place that loads @kubernetes/client-node (heavy: ~100 ms even bundled), on first use; and
 // the classification of its errors.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type * as K8s from '@kubernetes/client-node';
+import { fileProblem } from '../errors.ts';
 import type { KubeTarget } from '../inputs/kubeconfig.ts';
 
 export type K8sModule = typeof K8s;
@@ -17,21 +20,57 @@ export async function kubeConfigFor(target: KubeTarget): Promise<K8s.KubeConfig>
   if (target.inCluster) {
     kc.loadFromCluster();
   } else {
-    // Load every file (KUBECONFIG may list several) and merge like kubectl.
-    const [first, ...rest] = target.files;
+    // Load every file (KUBECONFIG may list several) and merge like kubectl: the first file that
+    // names a cluster, user or context wins and later ones with that name are ignored
+    // (client-node's mergeConfig throws "Duplicate cluster" instead); files that do not exist are
+    // skipped, as resolveKube skipped them.
+    const files = target.files.length > 1 ? target.files.filter((f) => existsSync(f)) : target.files;
+    const [first, ...rest] = files;
     if (first) kc.loadFromFile(first);
     for (const f of rest) {
       const other = new k8s.KubeConfig();
-      try {
-        other.loadFromFile(f);
-      } catch {
-        continue;
-      }
-      kc.mergeConfig(other, true);
+      other.loadFromFile(f);
+      for (const c of other.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+      for (const u of other.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+      for (const c of other.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
     }
     kc.setCurrentContext(target.context);
   }
+  assertCaParses(kc);
   return kc;
+}
+
+/**
+ * The current cluster's CA must hold a certificate. Node silently drops a `ca` it cannot parse and
+ * then verifies against nothing, which would blame the server's certificate for a broken kubeconfig;
+ * kubectl refuses it ("unable to load root certificates").
+ */
+function assertCaParses(kc: K8s.KubeConfig): void {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || cluster.skipTLSVerify || !cluster.server.startsWith('https:')) return;
+  let pem: string;
+  let where: string;
+  if (cluster.caData) {
+    pem = Buffer.from(cluster.caData, 'base64').toString('utf8');
+    where = 'certificate-authority-data';
+  } else if (cluster.caFile) {
+    where = `certificate-authority ${cluster.caFile}`;
+    try {
+      pem = readFileSync(cluster.caFile, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read the CA of cluster "${cluster.name}" (${where}): ${fileProblem(e)}`);
+    }
+  } else return;
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const valid = blocks.filter((b) => {
+    try {
+      new X509Certificate(b);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!valid.length) throw new Error(`the CA of cluster "${cluster.name}" (${where}) holds no valid PEM certificate`);
 }
 
 /** Classify a client error into the fact failure vocabulary. */

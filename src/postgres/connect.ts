@@ -1,7 +1,7 @@
 // Open a `pg` connection that behaves like Coder's lib/pq would for the same settings:
 // sslmode defaults to require, require+sslrootcert means verify-ca, verify-ca checks the chain
 // but not the host name, and an unsupported sslmode is refused before dialling.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Client, ClientConfig } from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { ClassifiedError } from '../errors.ts';
@@ -12,6 +12,16 @@ function readFileFor(what: string, path: string): string {
     return readFileSync(path, 'utf8');
   } catch (e) {
     throw new ClassifiedError('invalid-config', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `fix the ${what} path in the connection string`);
+  }
+}
+
+/** Whether stat(2) succeeds on the path, like Go's os.Stat(path) with a nil error. */
+function pathExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -26,12 +36,12 @@ export function tlsOptions(s: PgSettings): { sslmode: string; ssl: false | Conne
   if (s.sslcert) ssl.cert = readFileFor('sslcert', s.sslcert);
   if (s.sslkey) ssl.key = readFileFor('sslkey', s.sslkey);
   if (mode === 'require' && s.sslrootcert) {
-    // lib/pq: "require" with a readable sslrootcert verifies the chain (like verify-ca).
-    try {
-      ssl.ca = readFileSync(s.sslrootcert, 'utf8');
+    // lib/pq: "require" with an sslrootcert that exists (os.Stat succeeds) verifies the chain (like
+    // verify-ca), and fails when that file then cannot be read (a directory, no permission); one
+    // that does not exist is dropped.
+    if (pathExists(s.sslrootcert)) {
+      ssl.ca = readFileFor('sslrootcert', s.sslrootcert);
       mode = 'verify-ca';
-    } catch {
-      /* lib/pq drops an unreadable sslrootcert in require mode */
     }
   } else if (s.sslrootcert) {
     ssl.ca = readFileFor('sslrootcert', s.sslrootcert);

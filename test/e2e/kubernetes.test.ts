@@ -1,5 +1,7 @@
 // The built CLI against the world's real kube-apiserver: admin and restricted users, broken
 // credentials, a wrong CA, a dead port; and database settings read from a real Secret.
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,18 +69,40 @@ describe('kubernetes.api against a real kube-apiserver', () => {
     expect(r.stdout).not.toContain('not-a-valid-token');
   });
 
-  it('fails on a CA that does not match the server certificate', async () => {
-    const other = readFileSync(pg.tlsFiles?.caCert ?? join(kube.pkiDir, 'ca.crt'), 'utf8');
-    const selfSigned = pg.tlsFiles ? other : '';
-    const f = variant((d) => {
-      for (const c of d.clusters) {
+  it('fails on a valid CA that did not sign the server certificate, naming the TLS cause', async () => {
+    // A real CA, just not the world's: the server's certificate chain does not lead to it.
+    const d = tmp();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=other', '-days', '1', '-keyout', join(d, 'k'), '-out', join(d, 'c')], { stdio: 'pipe' });
+    const other = readFileSync(join(d, 'c'));
+    expect(new X509Certificate(other).subject).toBe('CN=other');
+    const f = variant((doc) => {
+      for (const c of doc.clusters) {
         delete c.cluster['certificate-authority'];
-        c.cluster['certificate-authority-data'] = Buffer.from(selfSigned || '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+        c.cluster['certificate-authority-data'] = other.toString('base64');
       }
     });
     const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
     expect(r.code).toBe(3);
-    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'tls' } });
+    const res = byId(report, 'kubernetes.api');
+    expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'tls', server: kube.server } });
+    // Node's verification code for a chain that ends at no trusted CA, and the kubeconfig named as the fix.
+    expect(res.summary).toMatch(/^The API server does not answer: https:\/\/127\.0\.0\.1:\d+: TLS: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate/);
+    expect(res.remediation).toMatch(/does not match the kubeconfig CA/);
+  });
+
+  it('fails as an invalid kubeconfig (not a TLS mismatch) when its CA data is not a certificate', async () => {
+    const f = variant((doc) => {
+      for (const c of doc.clusters) {
+        delete c.cluster['certificate-authority'];
+        c.cluster['certificate-authority-data'] = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+      }
+    });
+    const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(3);
+    const res = byId(report, 'kubernetes.api');
+    expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
+    expect(res.summary).toMatch(/cannot load kubeconfig: the CA of cluster "[^"]+" \(certificate-authority-data\) holds no valid PEM certificate/);
+    expect(res.remediation).toBe('fix or regenerate the kubeconfig');
   });
 
   it('fails when nothing listens at the server address', async () => {

@@ -60,8 +60,20 @@ export async function upWorld(o: WorldOptions): Promise<WorldInfo> {
       // A world people run the tool against looks like a usable cluster: one default class, served
       // by the world's provisioner. (Tests use upKube directly and start with no default.)
       const { kubeConfig } = await import('./kube/kube.ts');
-      const { setDefaultStorageClass } = await import('./kube/scenario.ts');
-      await setDefaultStorageClass(kubeConfig(info.kube, 'admin'), 'world', info.kube.storageClasses.wffc);
+      const { createFakeNodes, setDefaultStorageClass, waitForNodesReady } = await import('./kube/scenario.ts');
+      const kc = kubeConfig(info.kube, 'admin');
+      await setDefaultStorageClass(kc, 'world', info.kube.storageClasses.wffc);
+      // …and two EKS-style node groups (kwok nodes: no pod really runs on them), one for Coder and
+      // one for workspaces. Not with --node, whose probe pods must land on the real node.
+      if (!o.node) {
+        const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+        const specs = [
+          ...zones.map((zone, i) => ({ name: `world-coder-${i}`, group: { kind: 'eks' as const, name: 'coder' }, zone, instanceType: 'm5.xlarge' })),
+          ...zones.slice(0, 2).map((zone, i) => ({ name: `world-workspaces-${i}`, group: { kind: 'eks' as const, name: 'workspaces' }, zone, instanceType: 'm5.2xlarge', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' } })),
+        ];
+        await createFakeNodes(kc, 'world', specs);
+        await waitForNodesReady(kc, specs.map((x) => x.name));
+      }
     }
     if (o.node) {
       if (!info.kube) throw new Error('--node needs --kube');

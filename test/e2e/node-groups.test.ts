@@ -1,0 +1,74 @@
+// kubernetes.node-groups against the real kube-apiserver, with kwok nodes labelled the way the
+// platforms label them: pinned or not, tainted, too small, read by a user who may not list nodes.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { runCheck } from '../helpers/cli.ts';
+import { kubeConfig } from '../world/kube/kube.ts';
+import { createFakeNodes, resetScenario, waitForNodesReady, type FakeNodeSpec } from '../world/kube/scenario.ts';
+
+const kube = inject('kube');
+const kc = kubeConfig(kube, 'admin');
+const SCENARIO = `ng-${process.pid}`;
+const EKS = 'eks.amazonaws.com/nodegroup';
+afterEach(async () => {
+  await resetScenario(kc, SCENARIO);
+});
+
+async function nodes(specs: FakeNodeSpec[]) {
+  await createFakeNodes(kc, SCENARIO, specs);
+  await waitForNodesReady(kc, specs.map((s) => s.name));
+}
+const group = (name: string, n: number, over: Partial<FakeNodeSpec> = {}): FakeNodeSpec[] => Array.from({ length: n }, (_, i) => ({ name: `${SCENARIO}-${name}-${i}`, group: { kind: 'eks', name }, zone: 'us-east-1a', ...over }));
+function values(coder: Record<string, unknown>): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'cp-ng-')), 'values.yaml');
+  writeFileSync(f, JSON.stringify({ coder }));
+  return f;
+}
+const run = (...args: string[]) => runCheck('kubernetes.node-groups', ['--kubeconfig', kube.kubeconfig, ...args]);
+
+describe('kubernetes.node-groups against a real kube-apiserver', () => {
+  it('passes with Coder pinned to its own EKS node group, and names the groups', async () => {
+    await nodes([...group('coder', 3), ...group('workspaces', 2)]);
+    const { code, res } = await run('-f', values({ replicaCount: 3, nodeSelector: { [EKS]: 'coder' } }));
+    expect(res).toMatchObject({ status: 'pass', summary: /Coder's 3 replicas fit on 3 nodes of their own \(nodeSelector eks\.amazonaws\.com\/nodegroup=coder\); 2 other nodes for workspaces/ });
+    expect(res.evidence.groups).toEqual(expect.arrayContaining([expect.stringMatching(/^eks\.amazonaws\.com\/nodegroup=coder: 3 nodes \(3 schedulable\)/), expect.stringMatching(/^eks\.amazonaws\.com\/nodegroup=workspaces: 2 nodes/)]));
+    expect(res.threshold).toMatchObject({ value: '3 replicas × 2000m CPU / 4096Mi', source: /chart default resources/ });
+    expect(code).toBe(0);
+  });
+
+  it('warns when Coder is not pinned, and --control-plane-selector checks a selector before it is in the values', async () => {
+    await nodes([...group('coder', 2), ...group('workspaces', 2)]);
+    const loose = await run();
+    expect(loose.res).toMatchObject({ status: 'warn', summary: /not pinned to a node group/, remediation: /coder\.nodeSelector \(e\.g\. eks\.amazonaws\.com\/nodegroup: coder;/ });
+    const flag = await run('--control-plane-selector', `${EKS}=coder`);
+    expect(flag.res).toMatchObject({ status: 'pass', evidence: { controlPlane: 'nodeSelector eks.amazonaws.com/nodegroup=coder (--control-plane-selector)' } });
+  });
+
+  it('fails on a tainted group the values do not tolerate, and passes once they do', async () => {
+    const taints = [{ key: 'dedicated', value: 'coder', effect: 'NoSchedule' }];
+    await nodes([...group('coder', 2, { taints }), ...group('workspaces', 1)]);
+    const untolerated = await run('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: 'coder' } }));
+    expect(untolerated.code).toBe(3);
+    expect(untolerated.res).toMatchObject({ status: 'fail', summary: /taint dedicated=coder:NoSchedule not tolerated/, remediation: /coder\.tolerations/ });
+    const tolerated = await run('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: 'coder' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'coder', effect: 'NoSchedule' }] }));
+    expect(tolerated.res.status).toBe('pass');
+  });
+
+  it('fails when the group is too small for the replicas\' requests, warns when replicas must share a node', async () => {
+    await nodes([...group('coder', 2, { capacity: { cpu: '2', memory: '4Gi', pods: '110' } }), ...group('workspaces', 1)]);
+    const small = await run('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: 'coder' } }));
+    expect(small.res).toMatchObject({ status: 'fail', summary: /No node Coder may use has room for one replica \(2000m CPU \/ 4096Mi requested/ });
+    const fits = await run('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: 'coder' }, resources: { requests: { cpu: '500m', memory: '1Gi' } } }));
+    expect(fits.res).toMatchObject({ status: 'pass', threshold: { value: '2 replicas × 500m CPU / 1024Mi', source: 'values coder.resources.requests' } });
+    const wide = await run('-f', values({ replicaCount: 3, nodeSelector: { [EKS]: 'coder' }, resources: { requests: { cpu: '900m', memory: '1Gi' } } }));
+    expect(wide.res).toMatchObject({ status: 'warn', summary: /3 replicas but only 2 nodes can hold one/ });
+  });
+
+  it('a user who may not list nodes gets an error naming the permission, not a verdict', async () => {
+    const { code, res } = await runCheck('kubernetes.node-groups', ['--kubeconfig', kube.viewerKubeconfig]);
+    expect(code).toBe(1);
+    expect(res).toMatchObject({ status: 'error', summary: /forbidden/, remediation: /may not list nodes/ });
+  });
+});
