@@ -63,7 +63,7 @@ testCheck(check, {
       name: 'the values file\'s requests replace the defaults',
       facts: cluster(node('cp-1', 'coder', { allocatable: { cpuMillis: 1500, memoryMi: 3000, pods: 110 } }), ...wsGroup),
       deployment: deploy(1, { requests: { cpuMillis: 1000, memoryMi: 2048, where: 'values coder.resources.requests' } }),
-      summary: 'fit on 1 node',
+      summary: 'fits on 1 node',
       threshold: { value: '1 replica × 1000m CPU / 2048Mi', source: 'values coder.resources.requests' },
     },
   ],
