@@ -106,6 +106,8 @@ describe('postgres.listen-notify against real servers', () => {
     expect(res.remediation).toMatch(/session mode/);
   });
 
+  // The CLI exits, so the kernel would close a forgotten listener too: the in-process test that the
+  // listener closes before the run ends is in test/integration/collectors.test.ts.
   it('leaves no listening backend behind', async () => {
     await run(pg13.urls.coder, 'postgres.listen-notify');
     expect(await preflightSessionsLeft(pg13.urls.superuser)).toBe(0);

@@ -68,12 +68,13 @@ describe('a v1 values file with postgres.passwordSecret', () => {
     }
   });
 
-  it('prints the password nowhere in the table, the report files or --debug either', async () => {
+  it('prints the password nowhere in the table, the report files, the saved facts or --debug either', async () => {
     const d = tmp();
-    const r = await runCli(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', v1Values('coder-pg'), '--check', 'postgres.connect', '-o', 'table', '-o', `json=${join(d, 'r.json')}`, '-o', `junit=${join(d, 'j.xml')}`, '-o', `markdown=${join(d, 'r.md')}`, '--debug']);
+    const r = await runCli(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', v1Values('coder-pg'), '--check', 'postgres.connect', '-o', 'table', '-o', `json=${join(d, 'r.json')}`, '-o', `junit=${join(d, 'j.xml')}`, '-o', `markdown=${join(d, 'r.md')}`, '--save-facts', join(d, 'facts.json'), '--debug']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PASS .*postgres\.connect/);
-    for (const out of [r.stdout, r.stderr, ...['r.json', 'j.xml', 'r.md'].map((f) => readFileSync(join(d, f), 'utf8'))]) {
+    expect(r.stderr).toMatch(/debug: fact postgres\.server: ok/);
+    for (const out of [r.stdout, r.stderr, ...['r.json', 'j.xml', 'r.md', 'facts.json'].map((f) => readFileSync(join(d, f), 'utf8'))]) {
       expect(out).not.toContain(PASSWORD);
       expect(out).not.toContain(encodeURIComponent(PASSWORD));
     }
