@@ -51,6 +51,19 @@ export interface Deployment {
   workspaces?: Placement;
   /** Coder's resource requests per replica, when the values file sets them. */
   requests?: { cpuMillis: number; memoryMi: number; where: string };
+  /** The Service the chart will create for Coder, from the values file. */
+  service?: ServiceSettings;
+}
+
+export interface ServiceSettings {
+  /** false: the values turn the Service off (coder.service.enable). */
+  enabled: boolean;
+  type: string;
+  sessionAffinity: string;
+  loadBalancerClass: string;
+  /** Annotation keys (they pick the AWS load balancer kind, internal LBs, …). */
+  annotations: string[];
+  where: string;
 }
 
 /** A check's tunable policy: plain values a config file can override by check id. */

@@ -2,6 +2,7 @@
 import type { CollectorRegistry } from './store.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
 import kubernetesCni from './kubernetes/cni.ts';
+import kubernetesLoadBalancers from './kubernetes/load-balancers.ts';
 import kubernetesNodes from './kubernetes/nodes.ts';
 import kubernetesStorageclasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
@@ -14,6 +15,7 @@ import postgresServer from './postgres/server.ts';
 export const collectors: CollectorRegistry = {
   [kubernetesApiservices.id]: kubernetesApiservices,
   [kubernetesCni.id]: kubernetesCni,
+  [kubernetesLoadBalancers.id]: kubernetesLoadBalancers,
   [kubernetesNodes.id]: kubernetesNodes,
   [kubernetesStorageclasses.id]: kubernetesStorageclasses,
   [kubernetesVersion.id]: kubernetesVersion,
@@ -26,6 +28,7 @@ export const collectors: CollectorRegistry = {
 
 export type * from './kubernetes/apiservices.ts';
 export type * from './kubernetes/cni.ts';
+export type * from './kubernetes/load-balancers.ts';
 export type * from './kubernetes/nodes.ts';
 export type * from './kubernetes/storageclasses.ts';
 export type * from './kubernetes/version.ts';

@@ -73,6 +73,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
         : { replicas: 1, replicasSource: 'default: 1 replica (pass --values or --replicas)' };
   if (values?.poolPerReplica) deployment.poolPerReplica = values.poolPerReplica;
   if (values?.requests) deployment.requests = values.requests;
+  if (values?.service) deployment.service = values.service;
   if (o.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, ...(values?.placement ? { tolerations: values.placement.tolerations } : {}), nodeSelector: o.controlPlaneSelector, source: '--control-plane-selector' };
   else if (values?.placement) deployment.controlPlane = values.placement;
   if (o.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: o.workspaceSelector, source: '--workspace-selector' };

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 import { cpuMillis, mebibytes } from '../kubernetes/quantity.ts';
 import type { NodeSelectorRequirement, Placement, Toleration } from '../kubernetes/scheduling.ts';
+import type { ServiceSettings } from '../engine/types.ts';
 
 export interface SecretRef {
   namespace?: string;
@@ -38,6 +39,8 @@ export interface HelmValues {
   placement?: Placement;
   /** Coder's resource requests per replica, when the values set them. */
   requests?: { cpuMillis: number; memoryMi: number; where: string };
+  /** The Service the chart creates (its defaults filled in). */
+  service: ServiceSettings;
   postgres: PgSource;
 }
 
@@ -72,7 +75,16 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
     const pool = envNumber(coder.env, 'CODER_PG_CONN_MAX_OPEN', 'values coder.env CODER_PG_CONN_MAX_OPEN');
     const placement = placementOf(coder.nodeSelector, coder.affinity, coder.tolerations, 'values coder.nodeSelector/affinity/tolerations');
     const requests = requestsOf(coder.resources, 'values coder.resources');
-    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), postgres: v2Postgres(coder) };
+    const svc = isObj(coder.service) ? coder.service : {};
+    const service: ServiceSettings = {
+      enabled: svc.enable !== false,
+      type: str(svc.type) ?? 'LoadBalancer',
+      sessionAffinity: str(svc.sessionAffinity) ?? 'None',
+      loadBalancerClass: str(svc.loadBalancerClass) ?? '',
+      annotations: isObj(svc.annotations) ? Object.keys(svc.annotations) : [],
+      where: 'values coder.service (chart defaults: LoadBalancer, sessionAffinity None)',
+    };
+    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), service, postgres: v2Postgres(coder) };
   }
   if (isObj(coderd) || isObj(doc.postgres)) {
     const replicas = Number((isObj(coderd) ? coderd.replicas : undefined) ?? 1);
@@ -80,7 +92,16 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
     const services = isObj(doc.services) ? doc.services : {};
     const placement = placementOf(services.nodeSelector, undefined, services.tolerations, 'values services.nodeSelector/tolerations');
     const requests = requestsOf(isObj(coderd) ? coderd.resources : undefined, 'values coderd.resources');
-    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), postgres: v1Postgres(doc) };
+    const spec = isObj(coderd) && isObj(coderd.serviceSpec) ? coderd.serviceSpec : {};
+    const service: ServiceSettings = {
+      enabled: true,
+      type: str(spec.type) ?? 'LoadBalancer',
+      sessionAffinity: 'None',
+      loadBalancerClass: '',
+      annotations: isObj(coderd) && isObj(coderd.serviceAnnotations) ? Object.keys(coderd.serviceAnnotations) : [],
+      where: 'values coderd.serviceSpec (chart default: LoadBalancer)',
+    };
+    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), service, postgres: v1Postgres(doc) };
   }
   throw new ConfigError(
     `values file ${path} has neither coder.* (Coder v2 chart) nor coderd.*/postgres.* (Coder v1 chart)`,

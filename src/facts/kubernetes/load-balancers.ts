@@ -1,0 +1,84 @@
+// What would give a LoadBalancer Service an address: the LoadBalancer Services that exist (with
+// their addresses, or still pending), and the load-balancer controllers that run in the cluster.
+import { withKube } from '../../kubernetes/with-kube.ts';
+import { defineCollector } from '../collector.ts';
+
+export interface LoadBalancerServiceFact {
+  namespace: string;
+  name: string;
+  /** status.loadBalancer.ingress IPs and host names; empty while pending. */
+  addresses: string[];
+  loadBalancerClass: string | null;
+}
+
+export interface LoadBalancerControllerFact {
+  /** What it is, e.g. "MetalLB". */
+  kind: string;
+  /** "Deployment ns/name" or "DaemonSet ns/name". */
+  workload: string;
+  ready: boolean;
+}
+
+export interface LoadBalancersFact {
+  services: LoadBalancerServiceFact[];
+  controllers: LoadBalancerControllerFact[];
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'kubernetes.load-balancers': LoadBalancersFact;
+  }
+}
+
+/** Workloads that implement LoadBalancer Services, by their usual names. */
+const CONTROLLERS: { kind: string; match: RegExp }[] = [
+  { kind: 'AWS Load Balancer Controller', match: /^aws-load-balancer-controller$/ },
+  { kind: 'MetalLB', match: /^(metallb-)?(controller|speaker)$/ },
+  { kind: 'kube-vip', match: /^kube-vip(-ds|-cloud-provider)?$/ },
+  { kind: 'k3s ServiceLB (klipper-lb)', match: /^svclb-/ },
+  { kind: 'OpenELB', match: /^openelb-(manager|controller)$/ },
+  { kind: 'PureLB', match: /^(purelb-)?allocator$|^lbnodeagent$/ },
+  { kind: 'LoxiLB', match: /^kube-loxilb$/ },
+  { kind: 'a cloud controller manager', match: /cloud-controller-manager$/ },
+];
+/** Names shared with other software: only count them in these namespaces. */
+const NAMESPACED: Record<string, RegExp> = { MetalLB: /metallb/, PureLB: /purelb/ };
+
+const PAGE = 500;
+
+export default defineCollector({
+  id: 'kubernetes.load-balancers',
+  timeoutMs: 15_000,
+  collect: (ctx) =>
+    withKube(ctx, 'list services, deployments and daemonsets in all namespaces', async (k8s, kc) => {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const apps = kc.makeApiClient(k8s.AppsV1Api);
+      const services: LoadBalancerServiceFact[] = [];
+      const controllers: LoadBalancerControllerFact[] = [];
+      const consider = (what: string, namespace: string, name: string, ready: boolean) => {
+        const c = CONTROLLERS.find((x) => x.match.test(name) && (!NAMESPACED[x.kind] || NAMESPACED[x.kind]!.test(namespace)));
+        if (c) controllers.push({ kind: c.kind, workload: `${what} ${namespace}/${name}`, ready });
+      };
+      let token: string | undefined;
+      do {
+        const page = await core.listServiceForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
+        for (const s of page.items) {
+          if (s.spec?.type !== 'LoadBalancer') continue;
+          const addresses = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter(Boolean);
+          services.push({ namespace: s.metadata?.namespace ?? '', name: s.metadata?.name ?? '', addresses, loadBalancerClass: s.spec?.loadBalancerClass ?? null });
+        }
+        token = page.metadata?._continue || undefined;
+      } while (token);
+      do {
+        const page = await apps.listDeploymentForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
+        for (const d of page.items) consider('Deployment', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.readyReplicas ?? 0) > 0);
+        token = page.metadata?._continue || undefined;
+      } while (token);
+      do {
+        const page = await apps.listDaemonSetForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
+        for (const d of page.items) consider('DaemonSet', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.numberReady ?? 0) > 0);
+        token = page.metadata?._continue || undefined;
+      } while (token);
+      return { services, controllers };
+    }),
+});
