@@ -120,5 +120,6 @@ export function assertWritable(file: string, what = file): void {
 export function useColor(values: Pick<Values, 'no-color' | 'color'>, env: NodeJS.ProcessEnv, toTty: boolean): boolean {
   if (values['no-color'] || (env.NO_COLOR ?? '') !== '') return false;
   if (values.color) return true;
-  return toTty && env.TERM !== 'dumb';
+  // As the README says: no colour under CI (some runners give jobs a pty) unless --color asks for it.
+  return toTty && env.TERM !== 'dumb' && !env.CI;
 }

@@ -1,13 +1,66 @@
 // The built CLI as a subprocess: fast paths, bad input, and a run with no targets.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidReport } from '../helpers/report.ts';
-import { cleanEnv, root, runCli } from '../helpers/cli.ts';
+import { cleanEnv, cliBin, nodeBin, root, runCli, type CliRun } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-'));
+const isRoot = process.getuid?.() === 0;
+
+/** A Node older than 22 on this machine (the distribution's), if there is one. */
+const oldNode = (() => {
+  try {
+    const v = execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' });
+    return Number(/^v(\d+)/.exec(v)?.[1]) < 22 ? '/usr/bin/node' : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+const has = (cmd: string) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Run a command (not through the shell) and collect its output. */
+function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+/**
+ * The CLI on a pseudo-terminal (script(1)), sized 120x40 as a terminal window is: stdout and stderr
+ * both go to the terminal, and what the terminal received comes back as `stdout`.
+ */
+const runOnPty = (args: string[], env: NodeJS.ProcessEnv) =>
+  spawnRun('script', ['-qfec', `stty cols 120 rows 40; exec ${[nodeBin, cliBin, ...args].map(shq).join(' ')}`, '/dev/null'], env);
+
+const ESC = '\x1b';
+/** An SGR sequence: colour or style (ora also writes cursor hide/show, which is not colour). */
+const SGR = /\x1b\[[0-9;]*m/;
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+/** A frame of ora's spinner (braille dots) followed by the progress text. */
+const SPINNER_FRAME = /[\u2800-\u28ff] (running \d+ checks|\d+\/\d+ done)/;
 
 /** One line on stderr, no stack trace, exit 2. */
 function expectUsageError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
@@ -40,13 +93,11 @@ describe('fast paths', () => {
     expect(r.code).toBe(0);
     for (const s of ['What it checks', 'Why', 'How to fix', 'Source: https://']) expect(r.stdout).toContain(s);
   });
-  it('refuses Node older than 22 with one line and exit 2', async () => {
-    if (!existsSync('/usr/bin/node')) return;
-    const r = await runCli(['--version'], { node: '/usr/bin/node' });
-    const major = Number(/v(\d+)/.exec((await import('node:child_process')).execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }))?.[1]);
-    if (major >= 22) return; // the machine's own Node is new enough: nothing to refuse
+  it.skipIf(!oldNode)('refuses Node older than 22 with one line and exit 2 (the machine\'s /usr/bin/node)', async () => {
+    const r = await runCli(['--version'], { node: oldNode });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^coder-preflight: needs Node\.js 22 or newer, this is v\d+/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^coder-preflight: needs Node\.js 22 or newer, this is v(1\d|2[01])\.\d+\.\d+ — install Node 22\+ [^\n]*\n$/);
   });
 });
 
@@ -67,11 +118,22 @@ describe('bad input: one line, a hint, exit 2', () => {
   });
   it('--output to an unwritable path', async () => {
     expectUsageError(await runCli(['--output', 'json=/nonexistent-dir/report.json']), /cannot write \/nonexistent-dir\/report\.json: directory .* does not exist/);
-    if (process.getuid?.() !== 0) {
-      const d = tmp();
+  });
+  it('--output into a directory the user may not write to (run as an unprivileged user when the tests run as root)', async () => {
+    const d = tmp();
+    const args = ['--output', `json=${join(d, 'r.json')}`];
+    let r: CliRun;
+    if (isRoot) {
+      // Root may write anywhere: run as nobody, in a directory nobody owns without write permission.
+      chownSync(d, 65534, 65534);
       chmodSync(d, 0o500);
-      expectUsageError(await runCli(['--output', `json=${join(d, 'r.json')}`]), /permission denied/);
+      r = await spawnRun('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', nodeBin, cliBin, ...args], cleanEnv());
+    } else {
+      chmodSync(d, 0o500);
+      r = await runCli(args);
     }
+    expectUsageError(r, /^coder-preflight: cannot write \/.*\/r\.json: permission denied\n {2}hint: choose a path you can write to\n$/);
+    expect(r.stdout).toBe('');
   });
   it('unknown output format, bad --fail-on, bad --timeout', async () => {
     expectUsageError(await runCli(['-o', 'yaml']), /unknown output format "yaml"/);
@@ -113,7 +175,7 @@ describe('a run with nothing to check', () => {
     expect(readFileSync(join(d, 'j.xml'), 'utf8')).toContain('<skipped');
     expect(readFileSync(join(d, 'r.md'), 'utf8')).toContain('# coder-preflight report');
   });
-  it('prints JSON only on stdout with -o json, with no spinner or colour', async () => {
+  it('prints JSON only on stdout with -o json, and nothing on stderr', async () => {
     const r = await runCli(['-o', 'json'], { env: cleanEnv({ CI: 'true' }) });
     const report = JSON.parse(r.stdout);
     assertValidReport(report);
@@ -128,5 +190,51 @@ describe('a run with nothing to check', () => {
     const noPg = await ids('--skip', 'postgres');
     expect(noPg).toContain('kubernetes.api');
     expect(noPg.some((id) => id.startsWith('postgres.'))).toBe(false);
+  });
+});
+
+describe.skipIf(!has('script') || !has('stty'))('on a terminal (a sized pseudo-terminal)', () => {
+  const term = (extra: NodeJS.ProcessEnv = {}) => cleanEnv({ TERM: 'xterm-256color', ...extra });
+
+  it('animates a spinner on stderr and colours the table', async () => {
+    const r = await runOnPty([], term());
+    expect(r.code).toBe(0);
+    expect(stripAnsi(r.stdout)).toMatch(SPINNER_FRAME);
+    expect(r.stdout.slice(r.stdout.indexOf('┌'))).toMatch(SGR); // the table itself is coloured
+    expect(stripAnsi(r.stdout)).toMatch(/\d+ skip — \d+ checks/);
+  });
+
+  it('under CI: no spinner frame and no ANSI colour, the same report', async () => {
+    const r = await runOnPty([], term({ CI: 'true' }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\d+ skip — \d+ checks/);
+    expect(r.stdout).not.toMatch(SPINNER_FRAME);
+    expect(r.stdout).not.toMatch(/[\u2800-\u28ff]/);
+    expect(r.stdout).not.toContain(ESC);
+  });
+
+  it('--no-color, NO_COLOR=1 and TERM=dumb each remove the colour', async () => {
+    for (const [args, env] of [
+      [['--no-color'], term()],
+      [[], term({ NO_COLOR: '1' })],
+      [[], cleanEnv({ TERM: 'dumb' })],
+    ] as const) {
+      const r = await runOnPty([...args, '-o', 'table'], env);
+      expect(r.code).toBe(0);
+      const report = r.stdout.slice(r.stdout.indexOf('┌')); // the table, after any spinner frames
+      expect(report).toMatch(/SKIP/);
+      expect(report, JSON.stringify({ args, TERM: env.TERM, NO_COLOR: env.NO_COLOR })).not.toMatch(SGR);
+    }
+  });
+});
+
+describe('colour on a pipe', () => {
+  it('is off by default and --color forces it', async () => {
+    const plain = await runCli([]);
+    expect(plain.stdout).not.toContain(ESC);
+    const forced = await runCli(['--color']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(SGR);
+    expect(stripAnsi(forced.stdout)).toMatch(/\d+ skip — \d+ checks/);
   });
 });
