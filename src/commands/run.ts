@@ -31,6 +31,8 @@ interface Session {
   target: TargetDescription;
   optionsFor(check: AnyCheck): ResolvedOptions;
   info: NonNullable<Report['facts']>;
+  /** The checks the saved run ran (replays run those unless --check says otherwise). */
+  checks?: readonly string[];
   /** When a fact's collector started, ms into the run (live runs). */
   startedAt?(id: string): number | undefined;
   /** True once Ctrl-C/SIGTERM stopped the run. */
@@ -125,6 +127,7 @@ function replaySession(values: Values, file: string, overrides: OptionOverrides 
       return saved && !rejudge ? withOverride(saved, check.id, overrides) : resolveOptions(check, profile, overrides);
     },
     info: { source: 'snapshot', file, savedAt: snap.savedAt, savedBy: snap.tool.version },
+    checks: snap.context.checks,
     interrupted: () => false,
     close: async () => {},
   };
@@ -136,7 +139,8 @@ export async function run(values: Values, io: Io, c: CommandContext): Promise<nu
   const outputs = parseOutputs(values.output);
   const failOn = parseFailOn(values['fail-on'] ?? c.config.failOn ?? 'fail');
   const timeoutMs = values.timeout ? parseDuration(values.timeout) : 60_000;
-  const selected = selectChecks(c.checks, values.check ?? c.config.check, values.skip ?? c.config.skip);
+  const chosen = values.check ?? c.config.check;
+  let selected = selectChecks(c.checks, chosen, values.skip ?? c.config.skip);
   const overrides = c.config.thresholds && c.config.file ? { file: c.config.file, byCheck: c.config.thresholds } : undefined;
   if (overrides) validateOverrides(c.checks, overrides);
   const saveTo = values['save-facts'];
@@ -144,6 +148,11 @@ export async function run(values: Values, io: Io, c: CommandContext): Promise<nu
   const redactor = new Redactor();
   const fromFacts = values['from-facts'];
   const session = fromFacts ? replaySession(values, fromFacts, overrides) : await liveSession(values, io, c, redactor, overrides, timeoutMs);
+  // A replay judges what the saved run judged, unless --check (or the config file) says otherwise.
+  if (session.checks && !chosen) {
+    const saved = new Set(session.checks);
+    if (selected.some((x) => saved.has(x.id))) selected = selected.filter((x) => saved.has(x.id));
+  }
   if (fromFacts && session.info.savedBy !== VERSION) io.stderr.write(`coder-preflight: replaying facts saved by coder-preflight ${session.info.savedBy} with ${VERSION}: checks that changed since may judge differently\n`);
 
   const stdoutFormat = outputs.find((o) => !o.file)?.format;

@@ -70,6 +70,10 @@ describe('--save-facts and --from-facts', () => {
   it('re-judges saved facts for another Coder version, and refuses flags that would connect', async () => {
     const file = join(tmp(), 'facts.json');
     await json(['--postgres-url', pg.urls.coder, '--check', 'postgres', '--save-facts', file]);
+    // Without --check, a replay judges the checks the saved run judged.
+    const same = await json(['--from-facts', file]);
+    expect(same.report.results.map((x) => x.id).every((id) => id.startsWith('postgres.'))).toBe(true);
+    expect(same.r.code).toBe(0);
     const v2 = await json(['--from-facts', file, '--coder-version', '2.18.0']);
     expect(resultOf(v2.report, 'postgres.version')).toMatchObject({ status: 'pass', threshold: { value: '>= 13', source: /cli\/server\.go/ } });
     expect(v2.report.profile).toMatchObject({ name: 'v2', coderVersion: '2.18.0' });
