@@ -10,6 +10,7 @@ import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
+import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrimary from './postgres/primary.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresVersion from './postgres/version.ts';
@@ -25,6 +26,7 @@ export const checks: readonly AnyCheck[] = [
   postgresConnect,
   postgresConnections,
   postgresListenNotify,
+  postgresPasswordSecret,
   postgresPrimary,
   postgresPrivileges,
   postgresVersion,

@@ -8,6 +8,7 @@ import kubernetesStorageclasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
+import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresReadOnly from './postgres/read-only.ts';
 import postgresServer from './postgres/server.ts';
@@ -21,6 +22,7 @@ export const collectors: CollectorRegistry = {
   [kubernetesVersion.id]: kubernetesVersion,
   [postgresConnections.id]: postgresConnections,
   [postgresListenNotify.id]: postgresListenNotify,
+  [postgresPasswordSecret.id]: postgresPasswordSecret,
   [postgresPrivileges.id]: postgresPrivileges,
   [postgresReadOnly.id]: postgresReadOnly,
   [postgresServer.id]: postgresServer,
@@ -34,6 +36,7 @@ export type * from './kubernetes/storageclasses.ts';
 export type * from './kubernetes/version.ts';
 export type * from './postgres/connections.ts';
 export type * from './postgres/listen-notify.ts';
+export type * from './postgres/password-secret.ts';
 export type * from './postgres/privileges.ts';
 export type * from './postgres/read-only.ts';
 export type * from './postgres/server.ts';

@@ -7,10 +7,11 @@ import { resolveKube, type KubeResolution } from './kubeconfig.ts';
 import { parsePostgresUrl, type PgSettings } from './pgurl.ts';
 import { BASELINE_PROFILE, profileFromVersion, type Profile } from './profile.ts';
 import { readHelmValues, type HelmValues, type PgSource, type SecretRef } from './values.ts';
+import { inspectSecretValue, type SecretValueReport } from './secret-value.ts';
 import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
 
 export type PgResolution =
-  | { state: 'configured'; settings: PgSettings }
+  | { state: 'configured'; settings: PgSettings; secret?: SecretValueReport }
   | { state: 'absent'; hint: string }
   | { state: 'unresolved'; reason: FailureReason; message: string; hint: string };
 
@@ -88,10 +89,10 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   };
 }
 
-function configured(url: string, source: string, redactor: Redactor): PgResolution {
+function configured(url: string, source: string, redactor: Redactor, secret?: SecretValueReport): Extract<PgResolution, { state: 'configured' }> {
   const settings = parsePostgresUrl(url, source);
   redactor.add(settings.password);
-  return { state: 'configured', settings };
+  return { state: 'configured', settings, ...(secret ? { secret } : {}) };
 }
 
 async function fromValues(src: PgSource, kube: KubeResolution, namespace: string, redactor: Redactor): Promise<PgResolution> {
@@ -101,15 +102,17 @@ async function fromValues(src: PgSource, kube: KubeResolution, namespace: string
     case 'url':
       return configured(src.url, src.where, redactor);
     case 'url-secret': {
-      const got = await readSecretKey(src.ref, kube, namespace, redactor);
-      return 'value' in got ? configured(got.value, `${src.where} (Secret ${src.ref.name}/${src.ref.key})`, redactor) : got;
+      const got = await readSecretKey(src.ref, kube, namespace, redactor, 'connection URL');
+      return 'value' in got ? configured(got.value, `${src.where} (Secret ${src.ref.name}/${src.ref.key})`, redactor, got.report) : got;
     }
     case 'v1': {
       let password: string | undefined;
+      let secret: SecretValueReport | undefined;
       if (src.passwordSecret) {
-        const got = await readSecretKey(src.passwordSecret, kube, namespace, redactor);
+        const got = await readSecretKey(src.passwordSecret, kube, namespace, redactor, 'password');
         if (!('value' in got)) return got;
         password = got.value;
+        secret = got.report;
       }
       const settings: PgSettings = {
         host: src.host,
@@ -121,7 +124,7 @@ async function fromValues(src: PgSource, kube: KubeResolution, namespace: string
         params: src.searchPath ? { search_path: src.searchPath } : {},
         source: src.where,
       };
-      return { state: 'configured', settings };
+      return { state: 'configured', settings, ...(secret ? { secret } : {}) };
     }
   }
 }
@@ -131,7 +134,8 @@ async function readSecretKey(
   kube: KubeResolution,
   namespace: string,
   redactor: Redactor,
-): Promise<{ value: string } | Extract<PgResolution, { state: 'unresolved' }>> {
+  holds: SecretValueReport['holds'],
+): Promise<{ value: string; report: SecretValueReport } | Extract<PgResolution, { state: 'unresolved' }>> {
   const ns = ref.namespace ?? namespace;
   const what = `Secret ${ns}/${ref.name} key "${ref.key}"`;
   if (!kube.configured) {
@@ -146,9 +150,11 @@ async function readSecretKey(
     if (b64 === undefined) {
       return { state: 'unresolved', reason: 'invalid-config', message: `${what} does not exist (the Secret has keys: ${Object.keys(secret.data ?? {}).join(', ') || 'none'})`, hint: `create the key, or fix the values file` };
     }
-    const value = Buffer.from(b64, 'base64').toString('utf8');
+    const raw = Buffer.from(b64, 'base64');
+    const value = raw.toString('utf8');
     redactor.add(value);
-    return { value };
+    redactor.add(value.trim());
+    return { value, report: { secret: `${ns}/${ref.name}`, key: ref.key, holds, bytes: raw.length, problems: inspectSecretValue(raw) } };
   } catch (e) {
     const c = classifyKubeError(e);
     if ((e as { code?: number }).code === 404) {

@@ -33,10 +33,12 @@ beforeAll(async () => {
   await api.createNamespace({ body: { metadata: { name: NS } } });
   await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'coder-pg' }, stringData: { password: PASSWORD } } });
   await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'coder-pg-nokey' }, stringData: { b: 'x', a: 'y' } } });
+  // What `echo "$PASSWORD" | kubectl create secret … --from-file=password=/dev/stdin` stores.
+  await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'coder-pg-newline' }, stringData: { password: `${PASSWORD}\n` } } });
 });
 afterAll(async () => {
   if (api) {
-    for (const name of ['coder-pg', 'coder-pg-nokey']) await api.deleteNamespacedSecret({ name, namespace: NS }).catch(() => undefined);
+    for (const name of ['coder-pg', 'coder-pg-nokey', 'coder-pg-newline']) await api.deleteNamespacedSecret({ name, namespace: NS }).catch(() => undefined);
     await api.deleteNamespace({ name: NS }).catch(() => undefined);
   }
   if (pg) await stopPostgres(pg);
@@ -53,6 +55,20 @@ function v1Values(secret: string): string {
 }
 
 const connect = (args: string[], env?: NodeJS.ProcessEnv) => runJson([...args, '--check', 'postgres.connect'], env);
+
+describe('postgres.password-secret with a real Secret', () => {
+  it('passes on the clean Secret, and fails on a trailing newline naming its byte, not the password', async () => {
+    const clean = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', v1Values('coder-pg'), '--check', 'postgres.password-secret']);
+    expect(resultOf(clean.report, 'postgres.password-secret')).toMatchObject({ status: 'pass', evidence: { secret: `${NS}/coder-pg`, key: 'password', bytes: Buffer.byteLength(PASSWORD) } });
+    const bytes = Buffer.byteLength(PASSWORD) + 1;
+    const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', v1Values('coder-pg-newline'), '--check', 'postgres']);
+    expect(r.code).toBe(3);
+    expect(resultOf(report, 'postgres.password-secret')).toMatchObject({ status: 'fail', summary: `The password in Secret ${NS}/coder-pg-newline key "password" has ends with a newline (byte ${bytes} of ${bytes}): lib/pq sends those bytes as the password, so the login fails` });
+    // …and the login really fails: the server got the newline as part of the password.
+    expect(resultOf(report, 'postgres.connect')).toMatchObject({ status: 'fail', summary: /password authentication failed/ });
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD.slice(0, 12));
+  });
+});
 
 describe('a v1 values file with postgres.passwordSecret', () => {
   it('connects with the password from the real Secret, and prints it nowhere', async () => {
