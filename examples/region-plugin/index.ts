@@ -11,7 +11,7 @@
 //
 // Run: coder-preflight --plugin ./examples/region-plugin/index.ts --kubeconfig … (Node ≥ 23.6
 // loads .ts plugins as they are; compile to .js for older Node).
-import { defineCheck, defineCollector, definePlugin, withKube } from 'coder-preflight/api';
+import { defineCheck, defineCollector, definePlugin, listAll, withKube } from 'coder-preflight/api';
 
 const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
 
@@ -36,18 +36,17 @@ const nodeRegions = defineCollector({
     withKube(ctx, 'list nodes', async (k8s, kc) => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const fact: NodeRegionsFact = { nodes: 0, byRegion: {}, unlabelled: [] };
-      let token: string | undefined;
-      do {
-        const page = await core.listNode({ limit: 500, ...(token ? { _continue: token } : {}) });
-        for (const n of page.items) {
+      // Paginated, like the built-in collectors: a cluster of thousands of nodes is read a page at a time.
+      await listAll(
+        (o) => core.listNode(o),
+        (n) => {
           fact.nodes++;
           const labels = n.metadata?.labels ?? {};
           const region = REGION_LABELS.map((l) => labels[l]).find(Boolean);
           if (region) fact.byRegion[region] = (fact.byRegion[region] ?? 0) + 1;
           else fact.unlabelled.push(n.metadata?.name ?? '?');
-        }
-        token = page.metadata?._continue || undefined;
-      } while (token);
+        },
+      );
       return fact;
     }),
 });

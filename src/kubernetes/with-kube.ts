@@ -59,3 +59,16 @@ export async function withKube<T>(ctx: CollectContext, needs: string, fn: (k8s: 
     throw kubeError(ctx, e, needs);
   }
 }
+
+/**
+ * Every item of a paginated list call (`limit`/`continue`), a page at a time, so a cluster of
+ * thousands of objects is read once without holding more than a page of API objects.
+ */
+export async function listAll<T>(page: (opts: { limit: number; _continue?: string }) => Promise<{ items: T[]; metadata?: { _continue?: string } }>, each: (item: T) => void, limit = 500): Promise<void> {
+  let token: string | undefined;
+  do {
+    const p = await page({ limit, ...(token ? { _continue: token } : {}) });
+    for (const item of p.items) each(item);
+    token = p.metadata?._continue || undefined;
+  } while (token);
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidReport } from '../helpers/report.ts';
-import { cleanEnv, cliBin, nodeBin, root, runCli, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, cliBin, expectUsageError, hasCommand, nodeBin, root, runCli, type CliRun } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-'));
@@ -21,14 +21,6 @@ const oldNode = (() => {
   }
 })();
 
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Run a command (not through the shell) and collect its output. */
 function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun> {
@@ -63,12 +55,6 @@ const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const SPINNER_FRAME = /[\u2800-\u28ff] (running \d+ checks|\d+\/\d+ done)/;
 
 /** One line on stderr, no stack trace, exit 2. */
-function expectUsageError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
-  expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).toMatch(/^coder-preflight: .+\n {2}hint: .+\n$/);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('fast paths', () => {
   it('--version prints the package version', async () => {
@@ -193,7 +179,7 @@ describe('a run with nothing to check', () => {
   });
 });
 
-describe.skipIf(!has('script') || !has('stty'))('on a terminal (a sized pseudo-terminal)', () => {
+describe.skipIf(!hasCommand('script') || !hasCommand('stty'))('on a terminal (a sized pseudo-terminal)', () => {
   const term = (extra: NodeJS.ProcessEnv = {}) => cleanEnv({ TERM: 'xterm-256color', ...extra });
 
   it('animates a spinner on stderr and colours the table', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
-import { cleanEnv, cliBin, nodeBin, resultOf, root, runCli, runJson, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, cliBin, expectUsageError, hasCommand, nodeBin, resultOf, root, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import { assertValidReport } from '../helpers/report.ts';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { resetScenario } from '../world/kube/scenario.ts';
@@ -18,27 +18,12 @@ const kc = kubeConfig(kube, 'admin');
 const SCENARIO = `cli-paths-${process.pid}`;
 const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-paths-'));
 const isRoot = process.getuid?.() === 0;
-const has = (cmd: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterAll(async () => {
   await resetScenario(kc, SCENARIO);
 });
 
 /** One line on stderr, no stack trace, exit 2. */
-function expectUsageError(r: CliRun, pattern: RegExp) {
-  expect(r.stderr).toMatch(pattern);
-  expect(r.code, r.stderr).toBe(2);
-  expect(r.stderr).toMatch(/^coder-preflight: [^\n]+\n {2}hint: [^\n]+\n$/);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
 
 describe('usage errors: one line, a hint, exit 2', () => {
   it('an invalid --replicas', async () => {
@@ -154,7 +139,7 @@ function runInPod(files: Record<string, string>, args: string[], env: NodeJS.Pro
   });
 }
 
-describe.skipIf(!isRoot || !has('unshare'))('in a pod: the in-cluster service account', () => {
+describe.skipIf(!isRoot || !hasCommand('unshare'))('in a pod: the in-cluster service account', () => {
   it('with no kubeconfig, uses KUBERNETES_SERVICE_HOST/PORT and the mounted token, CA and namespace', async () => {
     const user = await createTokenUser(kc, kube, SCENARIO, { name: `in-cluster-${process.pid}`, rules: [{ apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list'] }] });
     const port = new URL(kube.server).port;

@@ -1,9 +1,10 @@
 // Run the built CLI as a subprocess, the way users and CI do.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
 import { assertValidReport } from './report.ts';
 
@@ -80,4 +81,23 @@ export async function preflightSessionsLeft(superuserUrl: string): Promise<numbe
 export async function runCheck(id: string, args: string[], env?: NodeJS.ProcessEnv) {
   const { r, report } = await runJson([...args, '--check', id], env);
   return { code: r.code, res: resultOf(report, id), report, r };
+}
+
+/** A usage error as users see it: exit 2, one line and a hint on stderr, no stack trace, nothing on stdout. */
+export function expectUsageError(r: CliRun, pattern: RegExp): void {
+  expect(r.stderr).toMatch(pattern);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(/^coder-preflight: [^\n]+\n {2}hint: [^\n]+\n$/);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe('');
+}
+
+/** Whether a command is on the PATH (for tests that need script, unshare, setpriv…). */
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
 }

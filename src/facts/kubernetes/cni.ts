@@ -1,6 +1,6 @@
 import { defineCollector } from '../collector.ts';
 import { classifyKubeError } from '../../kubernetes/client.ts';
-import { withKube } from '../../kubernetes/with-kube.ts';
+import { listAll, withKube } from '../../kubernetes/with-kube.ts';
 
 export interface DaemonSetFact {
   namespace: string;
@@ -34,8 +34,6 @@ declare module '../types.ts' {
   }
 }
 
-const PAGE = 500;
-
 export default defineCollector({
   id: 'kubernetes.cni',
   timeoutMs: 15_000,
@@ -45,10 +43,9 @@ export default defineCollector({
       const core = kc.makeApiClient(k8s.CoreV1Api);
       // Paginated: a large cluster has many DaemonSets, and only their shape matters here.
       const daemonSets: DaemonSetFact[] = [];
-      let token: string | undefined;
-      do {
-        const page = await apps.listDaemonSetForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
-        for (const ds of page.items) {
+      await listAll(
+        (o) => apps.listDaemonSetForAllNamespaces(o),
+        (ds) =>
           daemonSets.push({
             namespace: ds.metadata?.namespace ?? '',
             name: ds.metadata?.name ?? '',
@@ -56,10 +53,8 @@ export default defineCollector({
             containers: (ds.spec?.template.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', args: [...(c.command ?? []), ...(c.args ?? [])] })),
             desired: ds.status?.desiredNumberScheduled ?? 0,
             ready: ds.status?.numberReady ?? 0,
-          });
-        }
-        token = page.metadata?._continue || undefined;
-      } while (token);
+          }),
+      );
 
       const config: CniFact['config'] = {};
       // Absent (404) means the default applies; anything else means we do not know.

@@ -1,6 +1,6 @@
 // What would give a LoadBalancer Service an address: the LoadBalancer Services that exist (with
 // their addresses, or still pending), and the load-balancer controllers that run in the cluster.
-import { withKube } from '../../kubernetes/with-kube.ts';
+import { listAll, withKube } from '../../kubernetes/with-kube.ts';
 import { defineCollector } from '../collector.ts';
 
 export interface LoadBalancerServiceFact {
@@ -44,8 +44,6 @@ const CONTROLLERS: { kind: string; match: RegExp }[] = [
 /** Names shared with other software: only count them in these namespaces. */
 const NAMESPACED: Record<string, RegExp> = { MetalLB: /metallb/, PureLB: /purelb/ };
 
-const PAGE = 500;
-
 export default defineCollector({
   id: 'kubernetes.load-balancers',
   timeoutMs: 15_000,
@@ -59,26 +57,16 @@ export default defineCollector({
         const c = CONTROLLERS.find((x) => x.match.test(name) && (!NAMESPACED[x.kind] || NAMESPACED[x.kind]!.test(namespace)));
         if (c) controllers.push({ kind: c.kind, workload: `${what} ${namespace}/${name}`, ready });
       };
-      let token: string | undefined;
-      do {
-        const page = await core.listServiceForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
-        for (const s of page.items) {
-          if (s.spec?.type !== 'LoadBalancer') continue;
+      await listAll(
+        (o) => core.listServiceForAllNamespaces(o),
+        (s) => {
+          if (s.spec?.type !== 'LoadBalancer') return;
           const addresses = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').filter(Boolean);
           services.push({ namespace: s.metadata?.namespace ?? '', name: s.metadata?.name ?? '', addresses, loadBalancerClass: s.spec?.loadBalancerClass ?? null });
-        }
-        token = page.metadata?._continue || undefined;
-      } while (token);
-      do {
-        const page = await apps.listDeploymentForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
-        for (const d of page.items) consider('Deployment', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.readyReplicas ?? 0) > 0);
-        token = page.metadata?._continue || undefined;
-      } while (token);
-      do {
-        const page = await apps.listDaemonSetForAllNamespaces({ limit: PAGE, ...(token ? { _continue: token } : {}) });
-        for (const d of page.items) consider('DaemonSet', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.numberReady ?? 0) > 0);
-        token = page.metadata?._continue || undefined;
-      } while (token);
+        },
+      );
+      await listAll((o) => apps.listDeploymentForAllNamespaces(o), (d) => consider('Deployment', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.readyReplicas ?? 0) > 0));
+      await listAll((o) => apps.listDaemonSetForAllNamespaces(o), (d) => consider('DaemonSet', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.numberReady ?? 0) > 0));
       return { services, controllers };
     }),
 });

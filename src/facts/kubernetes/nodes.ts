@@ -2,7 +2,7 @@
 // thousands of nodes is read once, 500 at a time, keeping only what scheduling decisions need).
 import { cpuMillis, mebibytes } from '../../kubernetes/quantity.ts';
 import type { Taint } from '../../kubernetes/scheduling.ts';
-import { withKube } from '../../kubernetes/with-kube.ts';
+import { listAll, withKube } from '../../kubernetes/with-kube.ts';
 import { defineCollector } from '../collector.ts';
 
 export interface NodeFact {
@@ -27,8 +27,6 @@ declare module '../types.ts' {
   }
 }
 
-const PAGE = 500;
-
 export default defineCollector({
   id: 'kubernetes.nodes',
   timeoutMs: 20_000,
@@ -36,10 +34,9 @@ export default defineCollector({
     withKube(ctx, 'list nodes (cluster-scoped)', async (k8s, kc) => {
       const core = kc.makeApiClient(k8s.CoreV1Api);
       const items: NodeFact[] = [];
-      let token: string | undefined;
-      do {
-        const page = await core.listNode({ limit: PAGE, ...(token ? { _continue: token } : {}) });
-        for (const n of page.items) {
+      await listAll(
+        (o) => core.listNode(o),
+        (n) => {
           const a = n.status?.allocatable ?? {};
           items.push({
             name: n.metadata?.name ?? '',
@@ -50,9 +47,8 @@ export default defineCollector({
             allocatable: { cpuMillis: cpuMillis(a.cpu), memoryMi: mebibytes(a.memory), pods: Number(a.pods ?? 0) },
             provider: (n.spec?.providerID ?? '').split(':')[0] ?? '',
           });
-        }
-        token = page.metadata?._continue || undefined;
-      } while (token);
+        },
+      );
       return { items: items.sort((x, y) => x.name.localeCompare(y.name)) };
     }),
 });
