@@ -9,10 +9,12 @@ import kubernetesStorageClass from './kubernetes/storage-class.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
+import postgresContrib from './postgres/contrib.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrimary from './postgres/primary.ts';
 import postgresPrivileges from './postgres/privileges.ts';
+import postgresSessionSettings from './postgres/session-settings.ts';
 import postgresVersion from './postgres/version.ts';
 
 export const checks: readonly AnyCheck[] = [
@@ -25,9 +27,11 @@ export const checks: readonly AnyCheck[] = [
   kubernetesVersion,
   postgresConnect,
   postgresConnections,
+  postgresContrib,
   postgresListenNotify,
   postgresPasswordSecret,
   postgresPrimary,
   postgresPrivileges,
+  postgresSessionSettings,
   postgresVersion,
 ];

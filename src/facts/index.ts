@@ -7,11 +7,13 @@ import kubernetesNodes from './kubernetes/nodes.ts';
 import kubernetesStorageclasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnections from './postgres/connections.ts';
+import postgresExtensions from './postgres/extensions.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresReadOnly from './postgres/read-only.ts';
 import postgresServer from './postgres/server.ts';
+import postgresSessionSettings from './postgres/session-settings.ts';
 
 export const collectors: CollectorRegistry = {
   [kubernetesApiservices.id]: kubernetesApiservices,
@@ -21,11 +23,13 @@ export const collectors: CollectorRegistry = {
   [kubernetesStorageclasses.id]: kubernetesStorageclasses,
   [kubernetesVersion.id]: kubernetesVersion,
   [postgresConnections.id]: postgresConnections,
+  [postgresExtensions.id]: postgresExtensions,
   [postgresListenNotify.id]: postgresListenNotify,
   [postgresPasswordSecret.id]: postgresPasswordSecret,
   [postgresPrivileges.id]: postgresPrivileges,
   [postgresReadOnly.id]: postgresReadOnly,
   [postgresServer.id]: postgresServer,
+  [postgresSessionSettings.id]: postgresSessionSettings,
 };
 
 export type * from './kubernetes/apiservices.ts';
@@ -35,8 +39,10 @@ export type * from './kubernetes/nodes.ts';
 export type * from './kubernetes/storageclasses.ts';
 export type * from './kubernetes/version.ts';
 export type * from './postgres/connections.ts';
+export type * from './postgres/extensions.ts';
 export type * from './postgres/listen-notify.ts';
 export type * from './postgres/password-secret.ts';
 export type * from './postgres/privileges.ts';
 export type * from './postgres/read-only.ts';
 export type * from './postgres/server.ts';
+export type * from './postgres/session-settings.ts';

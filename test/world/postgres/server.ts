@@ -11,7 +11,7 @@ import {
   freePort, ownedDir, recordedDaemons, startDaemon, stopDaemon, unprivilegedAccount, waitFor, worldDir,
   type Account, type Daemon,
 } from '../proc.ts';
-import { isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, type PgMajor } from './binaries.ts';
+import { isPgMajor, pgInstallDir, pgInstallDirWithoutContrib, pgPackageDir, type PgMajor } from './binaries.ts';
 import { makePgPki, type PgTlsFiles } from './tls.ts';
 
 const execFileAsync = promisify(execFile);
@@ -34,6 +34,13 @@ export interface StartPostgresOptions {
   tlsRequired?: boolean;
   /** false: run from a copy of the binaries whose share/extension has only plpgsql (default true). */
   contrib?: boolean;
+  /**
+   * true: run from the npm package's install dir exactly as shipped, with the control files this
+   * major cannot parse left in place (the PostgreSQL 10 package: `SELECT * FROM
+   * pg_available_extensions` then fails with `unrecognized parameter "trusted"`). Default false:
+   * those files are left out (binaries.ts, pgInstallDir). Not with contrib false.
+   */
+  asPackaged?: boolean;
   /** Password auth method. Default scram-sha-256, except md5 on PostgreSQL 10 (its default). */
   auth?: PgAuthMethod;
   /**
@@ -102,6 +109,7 @@ function defaultName(o: StartPostgresOptions): string {
   const parts = [`pg${o.major}`];
   if (o.tls && o.tls !== 'off') parts.push(o.tls === 'on' && o.tlsRequired ? 'tls-required' : o.tls === 'on' ? 'tls' : 'mtls');
   if (o.contrib === false) parts.push('nocontrib');
+  if (o.asPackaged) parts.push('packaged');
   if (o.maxConnections !== undefined) parts.push(`maxconn${o.maxConnections}`);
   if (o.auth) parts.push(o.auth === 'md5' ? 'md5' : 'scram');
   if (o.publicSchema === 'stock') parts.push('stock');
@@ -231,7 +239,8 @@ export async function startPostgres(opts: StartPostgresOptions): Promise<PgInsta
     throw new Error(`maxConnections must be > superuser_reserved_connections (${SUPERUSER_RESERVED})`);
   }
   const name = opts.name ?? defaultName(opts);
-  const installDir = contrib ? pgInstallDir(major) : pgInstallDirWithoutContrib(major);
+  if (opts.asPackaged && !contrib) throw new Error('asPackaged runs the package as shipped, contrib and all: it cannot go with contrib: false');
+  const installDir = !contrib ? pgInstallDirWithoutContrib(major) : opts.asPackaged ? pgPackageDir(major) : pgInstallDir(major);
   const account = unprivilegedAccount();
 
   // A previous instance under the same name (a crashed test, a second `world up`) is replaced.
