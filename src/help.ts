@@ -37,7 +37,7 @@ Saved facts
                              (--coder-version and --replicas re-judge them)
 
 Output
-  -o, --output <fmt>[=<file>]  table | json | junit | markdown; repeatable, e.g.
+  -o, --output <fmt>[=<file>]  table | json | junit | markdown | sarif; repeatable, e.g.
                              -o table -o json=report.json -o junit=junit.xml (default: table)
   --fail-on <warn|fail>      exit non-zero on warnings too (default: fail)
   --timeout <duration>       give up on the whole run after this long (default: 60s; e.g. 30s, 2m)

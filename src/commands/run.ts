@@ -215,7 +215,7 @@ export async function run(values: Values, io: Io, c: CommandContext): Promise<nu
     }),
   );
   const color = useColor(values, io.env, Boolean(io.stdout.isTTY));
-  const opts = { width: io.stdout.columns, verbose: values.verbose ?? false };
+  const opts = { width: io.stdout.columns, verbose: values.verbose ?? false, checks: c.checks };
   for (const o of outputs) {
     const text = redactor.redact(render(o.format, report, { ...opts, color: o.file ? false : color }));
     if (o.file) writeOutput(o.file, text);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidReport } from '../helpers/report.ts';
+import { sarifProblems } from '../helpers/sarif-schema.ts';
 import { cleanEnv, cliBin, expectUsageError, hasCommand, nodeBin, root, runCli, type CliRun } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -211,6 +212,26 @@ describe.skipIf(!hasCommand('script') || !hasCommand('stty'))('on a terminal (a 
       expect(report).toMatch(/SKIP/);
       expect(report, JSON.stringify({ args, TERM: env.TERM, NO_COLOR: env.NO_COLOR })).not.toMatch(SGR);
     }
+  });
+});
+
+describe('SARIF for code scanning', () => {
+  it('-o sarif=<file> writes valid SARIF 2.1.0: a rule per check (plugin checks with their own help), a result per warn', async () => {
+    const d = tmp();
+    writeFileSync(
+      join(d, 'warns.mjs'),
+      "export default { name: 'acme', checks: [{ id: 'acme/postgres.always-warns', title: 'A plugin check that warns', category: 'postgres', facts: [], docs: 'https://example.com/acme', explain: { what: 'acme what', why: 'acme why', fix: 'acme fix' }, evaluate: () => ({ status: 'warn', summary: 'it warns', remediation: 'do the acme thing', evidence: { a: 1 } }) }] };",
+    );
+    const r = await runCli(['--plugin', join(d, 'warns.mjs'), '-o', `sarif=${join(d, 'r.sarif')}`]);
+    expect(r.code).toBe(0);
+    const sarif = JSON.parse(readFileSync(join(d, 'r.sarif'), 'utf8')) as { version: string; runs: { tool: { driver: { rules: { id: string; fullDescription?: { text: string }; helpUri?: string }[] } }; results: { ruleId: string; level: string; message: { text: string } }[] }[] };
+    expect(sarifProblems(sarif)).toBeUndefined();
+    expect(sarif.version).toBe('2.1.0');
+    const run = sarif.runs[0]!;
+    const total = JSON.parse((await runCli(['list', '-o', 'json', '--plugin', join(d, 'warns.mjs')])).stdout).length;
+    expect(run.tool.driver.rules).toHaveLength(total);
+    expect(run.tool.driver.rules.find((x) => x.id === 'acme/postgres.always-warns')).toMatchObject({ fullDescription: { text: 'acme what' }, helpUri: 'https://example.com/acme' });
+    expect(run.results).toEqual([expect.objectContaining({ ruleId: 'acme/postgres.always-warns', level: 'warning', message: expect.objectContaining({ text: expect.stringContaining('do the acme thing') }) })]);
   });
 });
 
