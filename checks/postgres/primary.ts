@@ -2,12 +2,14 @@
 // a writable primary. A standby (in recovery), a managed cluster's reader endpoint, or a role or
 // database whose default_transaction_read_only is on refuses them (coder-install-failures.md).
 import { defineCheck } from '../../src/engine/define.ts';
+import { sqlIdent } from '../../src/postgres/sql.ts';
 
-const SCOPE: Record<string, string> = {
-  database: 'ALTER DATABASE <db> RESET default_transaction_read_only',
-  user: 'ALTER ROLE <role> RESET default_transaction_read_only',
-  'database user': 'ALTER ROLE <role> IN DATABASE <db> RESET default_transaction_read_only',
-  'configuration file': 'set default_transaction_read_only = off in postgresql.conf (or the parameter group) and reload',
+/** The statement that resets the setting where pg_settings.source says it is set. */
+const RESET: Record<string, (role: string, db: string) => string> = {
+  database: (_role, db) => `ALTER DATABASE ${sqlIdent(db)} RESET default_transaction_read_only`,
+  user: (role) => `ALTER ROLE ${sqlIdent(role)} RESET default_transaction_read_only`,
+  'database user': (role, db) => `ALTER ROLE ${sqlIdent(role)} IN DATABASE ${sqlIdent(db)} RESET default_transaction_read_only`,
+  'configuration file': () => 'set default_transaction_read_only = off in postgresql.conf (or the parameter group) and reload',
 };
 
 export default defineCheck({
@@ -41,7 +43,7 @@ export default defineCheck({
       return {
         status: 'fail',
         summary: `New transactions are read-only for ${s.user} in ${s.database} (default_transaction_read_only=on, set by ${f.defaultTransactionReadOnlySource}): Coder's migrations would fail`,
-        remediation: SCOPE[f.defaultTransactionReadOnlySource]?.replace('<db>', s.database).replace('<role>', s.user) ?? `reset default_transaction_read_only where it is set (${f.defaultTransactionReadOnlySource})`,
+        remediation: RESET[f.defaultTransactionReadOnlySource]?.(s.user, s.database) ?? `reset default_transaction_read_only where it is set (${f.defaultTransactionReadOnlySource})`,
         evidence,
       };
     }

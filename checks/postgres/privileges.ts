@@ -2,6 +2,7 @@
 // schema. Since PostgreSQL 15, `public` no longer grants CREATE to everyone: a role that does not
 // own the database or schema fails there (coder-requirements.md §3b; install-failures #10, #22).
 import { defineCheck } from '../../src/engine/define.ts';
+import { sqlIdent } from '../../src/postgres/sql.ts';
 
 export default defineCheck({
   id: 'postgres.privileges',
@@ -34,7 +35,7 @@ export default defineCheck({
       return {
         status: 'fail',
         summary: `No schema of the search_path "${f.searchPath}" exists in database ${f.database}: Coder would have nowhere to create its tables`,
-        remediation: `create the schema (CREATE SCHEMA <name> AUTHORIZATION ${f.user}) or fix search_path in the connection URL`,
+        remediation: `create the schema (CREATE SCHEMA <name> AUTHORIZATION ${sqlIdent(f.user)}) or fix search_path in the connection URL`,
         evidence,
       };
     }
@@ -44,7 +45,7 @@ export default defineCheck({
       return {
         status: 'fail',
         summary: `Role ${f.user} lacks ${missing} on schema ${target.name} (owner ${target.owner}) in database ${f.database}: Coder's migrations would fail${pg15Public ? ' (PostgreSQL 15+ no longer lets every role create in public)' : ''}`,
-        remediation: `as an admin: ALTER SCHEMA ${target.name} OWNER TO ${f.user}; or GRANT USAGE, CREATE ON SCHEMA ${target.name} TO ${f.user}; or make ${f.user} the owner of database ${f.database}`,
+        remediation: `as an admin: ALTER SCHEMA ${sqlIdent(target.name)} OWNER TO ${sqlIdent(f.user)}; or GRANT USAGE, CREATE ON SCHEMA ${sqlIdent(target.name)} TO ${sqlIdent(f.user)}; or make ${f.user} the owner of database ${f.database}`,
         evidence,
       };
     }

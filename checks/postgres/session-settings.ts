@@ -13,6 +13,7 @@
 // - Coder runs a transaction's statements back to back (a migration run is idle between files for
 //   milliseconds), so idle_in_transaction_session_timeout only bites when it is short.
 import { defineCheck } from '../../src/engine/define.ts';
+import { sqlIdent as ident } from '../../src/postgres/sql.ts';
 import type { PostgresSessionSettingsFact, SessionTimeoutName, StoredSetting } from '../../src/facts/postgres/session-settings.ts';
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -30,8 +31,6 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-/** An identifier as ALTER ROLE/DATABASE needs it. */
-const ident = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
 
 const OPTION = {
   statement_timeout: 'acceptStatementTimeoutFromMs',

@@ -21,8 +21,15 @@ testCheck(check, {
     },
     { name: 'read-only by a database setting', facts: facts({ defaultTransactionReadOnly: 'on', defaultTransactionReadOnlySource: 'database', transactionReadOnly: 'on' }), summary: 'set by database', remediation: 'ALTER DATABASE coder RESET default_transaction_read_only' },
     { name: 'read-only from an unusual source', facts: facts({ defaultTransactionReadOnly: 'on', defaultTransactionReadOnlySource: 'command line', transactionReadOnly: 'on' }), summary: 'set by command line', remediation: 'reset default_transaction_read_only where it is set (command line)' },
+    {
+      name: 'a role and database whose names need quoting get statements that run as pasted',
+      facts: { ...facts({ defaultTransactionReadOnly: 'on', defaultTransactionReadOnlySource: 'database user', transactionReadOnly: 'on' }), 'postgres.server': { ...server, user: 'Coder-App', database: 'coder"db' } },
+      summary: 'set by database user',
+      remediation: 'ALTER ROLE "Coder-App" IN DATABASE "coder""db" RESET default_transaction_read_only',
+    },
     { name: 'a read-only session', facts: facts({ transactionReadOnly: 'on' }), summary: 'The session is read-only', remediation: /point Coder at the primary/ },
   ],
   skip: [{ name: 'no database', facts: { 'postgres.server': failed('not-configured', 'No database configured', { hint: 'pass --postgres-url' }), 'postgres.read-only': failed('not-configured', 'No database configured', { causedBy: 'postgres.server' }) }, summary: 'No database configured' }],
   error: [{ name: 'the settings could not be read', facts: { 'postgres.server': server, 'postgres.read-only': failed('timeout', 'no answer') }, summary: 'Could not gather postgres.read-only: no answer' }],
 });
+
