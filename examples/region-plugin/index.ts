@@ -11,7 +11,7 @@
 //
 // Run: coder-preflight --plugin ./examples/region-plugin/index.ts --kubeconfig … (Node ≥ 23.6
 // loads .ts plugins as they are; compile to .js for older Node).
-import { defineCheck, defineCollector, definePlugin, listAll, withKube } from 'coder-preflight/api';
+import { defineCheck, defineCollector, definePlugin } from 'coder-preflight/api';
 
 const REGION_LABELS = ['topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/region'];
 
@@ -29,26 +29,21 @@ declare module 'coder-preflight/api' {
   }
 }
 
+// A fact of the plugin's own, built on a built-in one: the nodes are read once per run, by
+// kubernetes.nodes (paginated), and a failure there is told once, by the check that owns it.
 const nodeRegions = defineCollector({
   id: 'region/kubernetes.node-regions',
   timeoutMs: 15_000,
-  collect: (ctx) =>
-    withKube(ctx, 'list nodes', async (k8s, kc) => {
-      const core = kc.makeApiClient(k8s.CoreV1Api);
-      const fact: NodeRegionsFact = { nodes: 0, byRegion: {}, unlabelled: [] };
-      // Paginated, like the built-in collectors: a cluster of thousands of nodes is read a page at a time.
-      await listAll(
-        (o) => core.listNode(o),
-        (n) => {
-          fact.nodes++;
-          const labels = n.metadata?.labels ?? {};
-          const region = REGION_LABELS.map((l) => labels[l]).find(Boolean);
-          if (region) fact.byRegion[region] = (fact.byRegion[region] ?? 0) + 1;
-          else fact.unlabelled.push(n.metadata?.name ?? '?');
-        },
-      );
-      return fact;
-    }),
+  async collect(ctx) {
+    const nodes = await ctx.need('kubernetes.nodes');
+    const fact: NodeRegionsFact = { nodes: nodes.items.length, byRegion: {}, unlabelled: [] };
+    for (const n of nodes.items) {
+      const region = REGION_LABELS.map((l) => n.labels[l]).find(Boolean);
+      if (region) fact.byRegion[region] = (fact.byRegion[region] ?? 0) + 1;
+      else fact.unlabelled.push(n.name);
+    }
+    return fact;
+  },
 });
 
 const sameRegion = defineCheck({

@@ -66,7 +66,10 @@ export default defineCollector({
         },
       );
       await listAll((o) => apps.listDeploymentForAllNamespaces(o), (d) => consider('Deployment', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.readyReplicas ?? 0) > 0));
-      await listAll((o) => apps.listDaemonSetForAllNamespaces(o), (d) => consider('DaemonSet', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.numberReady ?? 0) > 0));
+      // Every DaemonSet is already read for kubernetes.cni: use that list when there is one.
+      const cni = await ctx.fact('kubernetes.cni');
+      if (cni.ok) for (const d of cni.value.daemonSets) consider('DaemonSet', d.namespace, d.name, d.ready > 0);
+      else await listAll((o) => apps.listDaemonSetForAllNamespaces(o), (d) => consider('DaemonSet', d.metadata?.namespace ?? '', d.metadata?.name ?? '', (d.status?.numberReady ?? 0) > 0));
       return { services, controllers };
     }),
 });
