@@ -16,6 +16,7 @@ import postgresPrimary from './postgres/primary.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
 import postgresVersion from './postgres/version.ts';
+import valuesPgUrlWired from './values/pg-url-wired.ts';
 
 export const checks: readonly AnyCheck[] = [
   kubernetesApi,
@@ -34,4 +35,5 @@ export const checks: readonly AnyCheck[] = [
   postgresPrivileges,
   postgresSessionSettings,
   postgresVersion,
+  valuesPgUrlWired,
 ];

@@ -11,6 +11,10 @@ Targets
   -n, --namespace <ns>       namespace Coder will be installed into (default: coder)
   --postgres-url <url>       database URL as Coder gets it (default: $CODER_PG_CONNECTION_URL);
                              parsed like Coder's Go driver: no sslmode means sslmode=require
+  --password-file <file>     the database password, as Coder v1 reads DB_PASSWORD_PATH (one
+                             trailing newline dropped); on a terminal, a missing password is asked
+                             for (hidden) unless --no-input, CI is set, or the login uses a
+                             client certificate or IAM
   -f, --values <file>        the Helm values file for the Coder chart (v1 or v2): gives the
                              profile, the replica count and the database settings (Secrets read)
   --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds

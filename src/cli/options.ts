@@ -11,6 +11,8 @@ export const OPTIONS = {
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   'postgres-url': { type: 'string' },
+  'password-file': { type: 'string' },
+  'no-input': { type: 'boolean' },
   values: { type: 'string', short: 'f' },
   'coder-version': { type: 'string' },
   replicas: { type: 'string' },

@@ -15,6 +15,7 @@ import { FactStore } from '../facts/store.ts';
 import type { FactSource } from '../facts/types.ts';
 import { profileFromVersion } from '../inputs/profile.ts';
 import { resolveTarget } from '../inputs/resolve.ts';
+import { askHidden, canAsk } from '../cli/prompt.ts';
 import { Redactor } from '../redact.ts';
 import { buildReport, describeTarget } from '../report/build.ts';
 import type { Report, TargetDescription } from '../report/model.ts';
@@ -58,6 +59,8 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
     context: values.context,
     namespace: values.namespace,
     postgresUrl: values['postgres-url'],
+    ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
+    ...(canAsk(values, io) ? { askPassword: (q: string) => askHidden(q, io) } : {}),
     values: values.values,
     coderVersion: values['coder-version'],
     ...(values.replicas !== undefined ? { replicas: parseReplicas(values.replicas) } : {}),
@@ -102,7 +105,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
 }
 
 /** Flags that say what to connect to mean nothing when replaying saved facts. */
-const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'values'] as const;
+const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values'] as const;
 
 function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined): Session {
   const given = TARGET_FLAGS.find((f) => values[f] !== undefined);

@@ -14,6 +14,7 @@ import postgresPrivileges from './postgres/privileges.ts';
 import postgresReadOnly from './postgres/read-only.ts';
 import postgresServer from './postgres/server.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
+import valuesPgWiring from './values/pg-wiring.ts';
 
 export const collectors: CollectorRegistry = {
   [kubernetesApiservices.id]: kubernetesApiservices,
@@ -30,6 +31,7 @@ export const collectors: CollectorRegistry = {
   [postgresReadOnly.id]: postgresReadOnly,
   [postgresServer.id]: postgresServer,
   [postgresSessionSettings.id]: postgresSessionSettings,
+  [valuesPgWiring.id]: valuesPgWiring,
 };
 
 export type * from './kubernetes/apiservices.ts';
@@ -46,3 +48,4 @@ export type * from './postgres/privileges.ts';
 export type * from './postgres/read-only.ts';
 export type * from './postgres/server.ts';
 export type * from './postgres/session-settings.ts';
+export type * from './values/pg-wiring.ts';

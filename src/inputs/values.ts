@@ -13,10 +13,36 @@ export interface SecretRef {
   key: string;
 }
 
+/** One key of a Secret or a ConfigMap (`valueFrom.secretKeyRef` / `configMapKeyRef`). */
+export interface KeyRef extends SecretRef {
+  from: 'secret' | 'configmap';
+  /** `optional: true`: a missing object or key leaves the variable unset instead of failing the pod. */
+  optional?: boolean;
+}
+
+/** One `coder.envFrom` entry: every key of the Secret or ConfigMap becomes a variable (`prefix` + key). */
+export interface EnvFromRef {
+  from: 'secret' | 'configmap';
+  name: string;
+  prefix: string;
+  optional: boolean;
+  /** Position in coder.envFrom (a later entry wins over an earlier one for the same key). */
+  index: number;
+}
+
+/** The mTLS files of a v1 values file (`postgres.ssl.*Secret`), each a Secret key. */
+export interface V1TlsRefs {
+  cert?: SecretRef;
+  key?: SecretRef;
+  rootCert?: SecretRef;
+}
+
 export type PgSource =
   | { kind: 'none' }
   | { kind: 'url'; url: string; where: string }
-  | { kind: 'url-secret'; ref: SecretRef; where: string }
+  | { kind: 'url-ref'; ref: KeyRef; where: string }
+  /** No coder.env entry: CODER_PG_CONNECTION_URL may come from one of the envFrom objects. */
+  | { kind: 'env-from'; refs: EnvFromRef[]; where: string }
   | {
       kind: 'v1';
       where: string;
@@ -27,7 +53,26 @@ export type PgSource =
       sslMode?: string;
       searchPath?: string;
       passwordSecret?: SecretRef;
+      /** postgres.noPasswordEnv: Coder reads the password from DB_PASSWORD_PATH (the same Secret, mounted). */
+      noPasswordEnv?: boolean;
+      /** postgres.connector: "postgres" (default) or "awsiamrds". */
+      connector: string;
+      tls?: V1TlsRefs;
     };
+
+/** How the database settings reach Coder's container, for values.pg-url-wired. */
+export interface PgWiring {
+  /** Where the chart takes the setting from (e.g. "values coder.env CODER_PG_CONNECTION_URL"). */
+  declared: string[];
+  /** Places that set the database URL but that the chart never reads. */
+  misplaced: { where: string; why: string }[];
+  /** Pre-1.21 keys of the v1 chart that were read (charts 1.27 and later ignore them). */
+  legacyKeys: string[];
+  /** A literal URL in the values carries a password (it ends up in the Deployment spec). */
+  literalPassword: boolean;
+  /** coder.env sets CODER_PG_CONNECTION_URL to an empty value. */
+  emptyValue: boolean;
+}
 
 export interface HelmValues {
   path: string;
@@ -42,6 +87,11 @@ export interface HelmValues {
   /** The Service the chart creates (its defaults filled in). */
   service: ServiceSettings;
   postgres: PgSource;
+  /** CODER_PG_AUTH (v2) or postgres.connector (v1): "password" (default) or "awsiamrds". */
+  pgAuth: { value: string; where: string };
+  /** Idle connections per replica (v2 CODER_PG_CONN_MAX_IDLE), when set. */
+  poolIdlePerReplica?: { value: number; where: string };
+  wiring: PgWiring;
 }
 
 type Obj = Record<string, unknown>;
@@ -69,10 +119,17 @@ export function readHelmValues(path: string): HelmValues {
 
 export function interpretValues(doc: Obj, path: string): HelmValues {
   const coder = doc.coder;
-  const coderd = doc.coderd;
+  // Charts before 1.21 called coderd `cemanager`; 1.21–1.26 accept both, 1.27 and later only coderd.
+  const legacyKeys: string[] = [];
+  const legacy = (key: string, now: string) => {
+    if (doc[key] !== undefined) legacyKeys.push(`${key} (now ${now})`);
+    return doc[key];
+  };
+  const coderd = isObj(doc.coderd) ? doc.coderd : isObj(legacy('cemanager', 'coderd')) ? (doc.cemanager as Obj) : undefined;
   if (isObj(coder)) {
     const replicas = Number(coder.replicaCount ?? 1);
     const pool = envNumber(coder.env, 'CODER_PG_CONN_MAX_OPEN', 'values coder.env CODER_PG_CONN_MAX_OPEN');
+    const idle = envNumber(coder.env, 'CODER_PG_CONN_MAX_IDLE', 'values coder.env CODER_PG_CONN_MAX_IDLE');
     const placement = placementOf(coder.nodeSelector, coder.affinity, coder.tolerations, 'values coder.nodeSelector/affinity/tolerations');
     const requests = requestsOf(coder.resources, 'values coder.resources');
     const svc = isObj(coder.service) ? coder.service : {};
@@ -84,24 +141,62 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
       annotations: isObj(svc.annotations) ? Object.keys(svc.annotations) : [],
       where: 'values coder.service (chart defaults: LoadBalancer, sessionAffinity None)',
     };
-    return { path, shape: 'v2', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), service, postgres: v2Postgres(coder) };
+    const { postgres, wiring } = v2Postgres(doc, coder);
+    const auth = envEntry(coder.env, 'CODER_PG_AUTH');
+    return {
+      path,
+      shape: 'v2',
+      replicas: Number.isFinite(replicas) ? replicas : 1,
+      ...(pool ? { poolPerReplica: pool } : {}),
+      ...(idle ? { poolIdlePerReplica: idle } : {}),
+      ...(placement ? { placement } : {}),
+      ...(requests ? { requests } : {}),
+      service,
+      postgres,
+      pgAuth: str(auth?.value) ? { value: str(auth!.value)!, where: 'values coder.env CODER_PG_AUTH' } : { value: 'password', where: 'default (CODER_PG_AUTH unset)' },
+      wiring,
+    };
   }
-  if (isObj(coderd) || isObj(doc.postgres)) {
-    const replicas = Number((isObj(coderd) ? coderd.replicas : undefined) ?? 1);
-    const pool = envNumber(isObj(coderd) ? coderd.extraEnvs : undefined, 'CODER_MAX_DB_CONNECTIONS', 'values coderd.extraEnvs CODER_MAX_DB_CONNECTIONS');
+  if (coderd || isObj(doc.postgres)) {
+    const cd = coderd ?? {};
+    const cdName = isObj(doc.coderd) ? 'coderd' : 'cemanager';
+    const replicas = Number(cd.replicas ?? 1);
+    const pool = envNumber(cd.extraEnvs, 'CODER_MAX_DB_CONNECTIONS', `values ${cdName}.extraEnvs CODER_MAX_DB_CONNECTIONS`);
     const services = isObj(doc.services) ? doc.services : {};
-    const placement = placementOf(services.nodeSelector, undefined, services.tolerations, 'values services.nodeSelector/tolerations');
-    const requests = requestsOf(isObj(coderd) ? coderd.resources : undefined, 'values coderd.resources');
-    const spec = isObj(coderd) && isObj(coderd.serviceSpec) ? coderd.serviceSpec : {};
+    const tolerations = services.tolerations ?? legacy('serviceTolerations', 'services.tolerations');
+    const placement = placementOf(services.nodeSelector, undefined, tolerations, 'values services.nodeSelector/tolerations');
+    const requests = requestsOf(cd.resources, `values ${cdName}.resources`);
+    const spec = isObj(cd.serviceSpec) ? cd.serviceSpec : {};
     const service: ServiceSettings = {
       enabled: true,
-      type: str(spec.type) ?? 'LoadBalancer',
+      type: str(spec.type) ?? str(legacy('serviceType', 'services.type')) ?? 'LoadBalancer',
       sessionAffinity: 'None',
       loadBalancerClass: '',
-      annotations: isObj(coderd) && isObj(coderd.serviceAnnotations) ? Object.keys(coderd.serviceAnnotations) : [],
-      where: 'values coderd.serviceSpec (chart default: LoadBalancer)',
+      annotations: isObj(cd.serviceAnnotations) ? Object.keys(cd.serviceAnnotations) : [],
+      where: `values ${cdName}.serviceSpec (chart default: LoadBalancer)`,
     };
-    return { path, shape: 'v1', replicas: Number.isFinite(replicas) ? replicas : 1, ...(pool ? { poolPerReplica: pool } : {}), ...(placement ? { placement } : {}), ...(requests ? { requests } : {}), service, postgres: v1Postgres(doc) };
+    const pg = isObj(doc.postgres) ? doc.postgres : {};
+    if (pg.useDefault !== undefined) legacyKeys.push('postgres.useDefault (now postgres.default.enable)');
+    for (const k of ['timescale', 'storageClassName', 'clusterDomainSuffix', 'serviceAccount']) if (doc[k] !== undefined) legacyKeys.push(`${k} (renamed in 1.21)`);
+    const postgres = v1Postgres(pg);
+    return {
+      path,
+      shape: 'v1',
+      replicas: Number.isFinite(replicas) ? replicas : 1,
+      ...(pool ? { poolPerReplica: pool } : {}),
+      ...(placement ? { placement } : {}),
+      ...(requests ? { requests } : {}),
+      service,
+      postgres,
+      pgAuth: postgres.kind === 'v1' && postgres.connector !== 'postgres' ? { value: postgres.connector, where: 'values postgres.connector' } : { value: 'password', where: 'default (postgres.connector "postgres")' },
+      wiring: {
+        declared: postgres.kind === 'v1' ? ['values postgres.host'] : [],
+        misplaced: [],
+        legacyKeys,
+        literalPassword: false,
+        emptyValue: false,
+      },
+    };
   }
   throw new ConfigError(
     `values file ${path} has neither coder.* (Coder v2 chart) nor coderd.*/postgres.* (Coder v1 chart)`,
@@ -149,34 +244,118 @@ function requestsOf(resources: unknown, where: string): { cpuMillis: number; mem
   return { cpuMillis: c, memoryMi: m, where: both ? cpu.from.replace(/\.cpu$/, '') : `${cpu.from}, ${memory.from}` };
 }
 
+/** The entry of a chart's env list with this name. */
+function envEntry(env: unknown, name: string): Obj | undefined {
+  return Array.isArray(env) ? (env.find((x) => isObj(x) && x.name === name) as Obj | undefined) : undefined;
+}
+
 /** A literal numeric env entry ({name, value}) from a chart's env list. */
 function envNumber(env: unknown, name: string, where: string): { value: number; where: string } | undefined {
-  if (!Array.isArray(env)) return undefined;
-  const e = env.find((x) => isObj(x) && x.name === name) as Obj | undefined;
+  const e = envEntry(env, name);
   const n = Number(e?.value);
   return e && Number.isInteger(n) && n > 0 ? { value: n, where } : undefined;
 }
 
-function v2Postgres(coder: Obj): PgSource {
-  const env = Array.isArray(coder.env) ? coder.env : [];
-  for (const e of env) {
-    if (!isObj(e) || e.name !== 'CODER_PG_CONNECTION_URL') continue;
-    const where = 'values coder.env CODER_PG_CONNECTION_URL';
-    const literal = str(e.value);
-    if (literal) return { kind: 'url', url: literal, where };
-    const ref = isObj(e.valueFrom) && isObj(e.valueFrom.secretKeyRef) ? e.valueFrom.secretKeyRef : undefined;
-    const name = str(ref?.name);
-    const key = str(ref?.key);
-    if (name && key) return { kind: 'url-secret', ref: { name, key }, where };
+const PG_URL = 'CODER_PG_CONNECTION_URL';
+
+function keyRefOf(valueFrom: unknown): KeyRef | undefined {
+  if (!isObj(valueFrom)) return undefined;
+  for (const [field, from] of [['secretKeyRef', 'secret'], ['configMapKeyRef', 'configmap']] as const) {
+    const ref = valueFrom[field];
+    if (!isObj(ref)) continue;
+    const name = str(ref.name);
+    const key = str(ref.key);
+    if (name && key) return { from, name, key, ...(ref.optional === true ? { optional: true } : {}) };
   }
-  return { kind: 'none' };
+  return undefined;
 }
 
-function v1Postgres(doc: Obj): PgSource {
-  const pg = isObj(doc.postgres) ? doc.postgres : {};
+/**
+ * Where CODER_PG_CONNECTION_URL is set in a v2 values file, the way the chart renders it: coder.env
+ * entries go into the container's env, which wins over coder.envFrom; anywhere else is ignored.
+ */
+function v2Postgres(doc: Obj, coder: Obj): { postgres: PgSource; wiring: PgWiring } {
+  const wiring: PgWiring = { declared: [], misplaced: findMisplaced(doc), legacyKeys: [], literalPassword: false, emptyValue: false };
+  const where = `values coder.env ${PG_URL}`;
+  const entry = envEntry(coder.env, PG_URL);
+  let postgres: PgSource | undefined;
+  if (entry) {
+    const literal = str(entry.value);
+    const ref = keyRefOf(entry.valueFrom);
+    if (literal) {
+      postgres = { kind: 'url', url: literal, where };
+      wiring.literalPassword = /^postgres(ql)?:\/\/[^/@?#]*:[^@/?#]*@/i.test(literal) || /(^|\s)password=\S/.test(literal);
+    } else if (ref) postgres = { kind: 'url-ref', ref, where: `${where} (${ref.from === 'secret' ? 'secretKeyRef' : 'configMapKeyRef'})` };
+    else wiring.emptyValue = true;
+    wiring.declared.push(where);
+  }
+  const refs: EnvFromRef[] = [];
+  (Array.isArray(coder.envFrom) ? coder.envFrom : []).forEach((e, index) => {
+    if (!isObj(e)) return;
+    const prefix = str(e.prefix) ?? '';
+    for (const [field, from] of [['secretRef', 'secret'], ['configMapRef', 'configmap']] as const) {
+      const r = e[field];
+      const name = isObj(r) ? str(r.name) : undefined;
+      if (name && (prefix === '' || PG_URL.startsWith(prefix))) refs.push({ from, name, prefix, optional: isObj(r) && r.optional === true, index });
+    }
+  });
+  if (!postgres && !wiring.emptyValue && refs.length) {
+    postgres = { kind: 'env-from', refs, where: 'values coder.envFrom' };
+    wiring.declared.push('values coder.envFrom');
+  }
+  return { postgres: postgres ?? { kind: 'none' }, wiring };
+}
+
+/** CODER_PG_CONNECTION_URL set where the v2 chart never reads it (a common copy-paste mistake). */
+function findMisplaced(doc: Obj): { where: string; why: string }[] {
+  const found: { where: string; why: string }[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (path === 'coder.env' && Array.isArray(v)) return; // the right place
+    if (path === 'coder.envFrom') return;
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        if (isObj(x) && x.name === PG_URL) found.push({ where: `values ${path}[${i}]`, why: whyIgnored(path) });
+        else walk(x, `${path}[${i}]`);
+      });
+      return;
+    }
+    if (!isObj(v)) return;
+    for (const [k, x] of Object.entries(v)) {
+      const p = path ? `${path}.${k}` : k;
+      if (k === PG_URL) found.push({ where: `values ${p}`, why: whyIgnored(path) });
+      else walk(x, p);
+    }
+  };
+  walk(doc, '');
+  return found;
+}
+
+function whyIgnored(path: string): string {
+  if (path === '' || path === 'env') return 'a top-level key: the chart only reads coder.env';
+  if (path.startsWith('coderd')) return 'coderd.* belongs to the Coder v1 chart; the v2 chart only reads coder.env';
+  if (path === 'coder.env') return 'coder.env must be a list of {name, value} entries, not a mapping (helm template fails on one)';
+  return `the chart does not read ${path}; set it as an entry of coder.env`;
+}
+
+function secretRefOf(v: unknown): SecretRef | undefined {
+  if (!isObj(v)) return undefined;
+  const name = str(v.name);
+  const key = str(v.key);
+  return name && key ? { name, key } : undefined;
+}
+
+function v1Postgres(pg: Obj): PgSource {
   const host = str(pg.host);
   if (!host) return { kind: 'none' }; // built-in TimescaleDB, nothing external to check
   const secret = str(pg.passwordSecret);
+  const ssl = isObj(pg.ssl) ? pg.ssl : {};
+  const tls: V1TlsRefs = {};
+  const cert = secretRefOf(ssl.certSecret);
+  const key = secretRefOf(ssl.keySecret);
+  const rootCert = secretRefOf(ssl.rootCertSecret);
+  if (cert) tls.cert = cert;
+  if (key) tls.key = key;
+  if (rootCert) tls.rootCert = rootCert;
   return {
     kind: 'v1',
     where: 'values postgres.*',
@@ -187,5 +366,8 @@ function v1Postgres(doc: Obj): PgSource {
     ...(str(pg.sslMode) ? { sslMode: str(pg.sslMode) } : {}),
     ...(str(pg.searchPath) ? { searchPath: str(pg.searchPath) } : {}),
     ...(secret ? { passwordSecret: { name: secret, key: 'password' } } : {}),
+    ...(pg.noPasswordEnv === true ? { noPasswordEnv: true } : {}),
+    connector: str(pg.connector) ?? 'postgres',
+    ...(Object.keys(tls).length ? { tls } : {}),
   };
 }

@@ -84,6 +84,11 @@ export function classifyPgError(e: unknown, s: PgSettings): ClassifiedError {
   const msg = String(err.message ?? e).split('\n')[0] ?? '';
   const at = `${s.host}:${s.port}`;
   const detail = { code: code || null, host: s.host, port: s.port };
+  // pg refuses before answering the server's password request; lib/pq sends an empty password and
+  // the server says 28P01. Either way the login fails: the settings give no password.
+  if (/client password must be a string|password must be a string/i.test(msg) && s.password === undefined) {
+    return new ClassifiedError('unauthorized', `the server asks user "${s.user}" for a password, but the settings give none`, 'put the password in the URL (URL-encoded), or give it with --password-file', detail);
+  }
   if (code === '28P01') return new ClassifiedError('unauthorized', `password authentication failed for user "${s.user}"`, 'check the user and password in the connection string (special characters must be URL-encoded)', detail);
   if (code === '28000' && /no encryption|SSL off/i.test(msg) && s.sslmodeRaw === 'disable') {
     return new ClassifiedError('tls', 'the server requires TLS, but the URL says sslmode=disable', 'use sslmode=require (or verify-full with sslrootcert=<CA file>): managed servers such as RDS on PostgreSQL 15+ refuse unencrypted connections', detail);

@@ -48,7 +48,7 @@ export class PgSession {
 export function pgSettings(ctx: CollectContext): PgSettings {
   const pg = ctx.target.postgres;
   if (pg.state === 'absent') throw new ClassifiedError('not-configured', 'No database configured', pg.hint);
-  if (pg.state === 'unresolved') throw new ClassifiedError(pg.reason, pg.message, pg.hint);
+  if (pg.state === 'unresolved') throw new ClassifiedError(pg.reason, pg.message, pg.hint, undefined, pg.causedBy);
   return pg.settings;
 }
 

@@ -127,7 +127,7 @@ describe('database settings from a Secret named in the values file', () => {
     const { r, report } = await runJson(['--kubeconfig', kube.kubeconfig, '-n', NS, '--values', values('coder-db-url'), '--check', 'postgres.connect']);
     expect(r.code).toBe(0);
     expect(byId(report, 'postgres.connect')).toMatchObject({ status: 'pass', evidence: { serverVersion: pg.serverVersion } });
-    expect(report.target.postgres?.source).toContain('Secret coder-db-url/url');
+    expect(report.target.postgres?.source).toContain(`Secret ${NS}/coder-db-url key "url"`);
     expect(r.stdout).not.toContain(pg.roles.coder.password);
   });
 

@@ -101,8 +101,8 @@ describe('a v1 values file with postgres.passwordSecret', () => {
     expect(r.code).toBe(3);
     const res = resultOf(report, 'postgres.connect');
     expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
-    expect(res.summary).toBe(`Coder could not connect: Secret ${NS}/coder-pg-nokey key "password" does not exist (the Secret has keys: a, b)`);
-    expect(res.remediation).toMatch(/create the key, or fix the values file/);
+    expect(res.summary).toBe(`Coder could not connect: Secret ${NS}/coder-pg-nokey has no key "password" (its keys: a, b)`);
+    expect(res.remediation).toMatch(/add the key, or fix the key name in the values file/);
   });
 
   it('fails when the Secret does not exist in the namespace', async () => {
@@ -110,7 +110,7 @@ describe('a v1 values file with postgres.passwordSecret', () => {
     expect(r.code).toBe(3);
     const res = resultOf(report, 'postgres.connect');
     expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
-    expect(res.summary).toContain(`Secret ${NS}/no-such-secret key "password": the Secret does not exist in namespace ${NS}`);
+    expect(res.summary).toContain(`Secret ${NS}/no-such-secret does not exist (the values read its key "password")`);
   });
 
   it('says no cluster is configured to read the Secret from when there is no kubeconfig', async () => {

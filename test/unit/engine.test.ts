@@ -24,6 +24,7 @@ const target: Target = {
   profile: BASELINE_PROFILE,
   namespace: 'coder',
   vantage: 'test',
+  pgAuth: { value: 'password', where: 'default' },
   deployment: { replicas: 1, replicasSource: 'test' },
 };
 

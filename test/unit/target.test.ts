@@ -97,7 +97,7 @@ describe('Helm values and profiles', () => {
     writeFileSync(join(dir, 'lit.yaml'), 'coder:\n  replicaCount: 3\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      value: postgres://c:pw@db/coder\n');
     writeFileSync(join(dir, 'sec.yaml'), 'coder:\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      valueFrom:\n        secretKeyRef: {name: coder-db-url, key: url}\n');
     expect(readHelmValues(join(dir, 'lit.yaml'))).toMatchObject({ replicas: 3, postgres: { kind: 'url', url: 'postgres://c:pw@db/coder' } });
-    expect(readHelmValues(join(dir, 'sec.yaml'))).toMatchObject({ postgres: { kind: 'url-secret', ref: { name: 'coder-db-url', key: 'url' } } });
+    expect(readHelmValues(join(dir, 'sec.yaml'))).toMatchObject({ postgres: { kind: 'url-ref', ref: { from: 'secret', name: 'coder-db-url', key: 'url' } } });
   });
   it('reads v1 postgres.* with its password Secret', () => {
     const dir = tmp();

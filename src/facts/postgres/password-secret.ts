@@ -18,7 +18,7 @@ export default defineCollector({
     const pg = ctx.target.postgres;
     if (pg.state === 'absent') throw new ClassifiedError('not-configured', 'No database configured', pg.hint);
     // The Secret could not be read: the same cause postgres.connect tells.
-    if (pg.state === 'unresolved') throw new ClassifiedError(pg.reason, pg.message, pg.hint, undefined, CONNECT_FACT);
+    if (pg.state === 'unresolved') throw new ClassifiedError(pg.reason, pg.message, pg.hint, undefined, pg.causedBy ?? CONNECT_FACT);
     if (!pg.secret) throw new ClassifiedError('not-configured', `The database settings come from ${pg.settings.source}, not from a Secret`, 'nothing to check: no Secret holds the password or the URL');
     return pg.secret;
   },
