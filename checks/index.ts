@@ -10,6 +10,7 @@ import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresContrib from './postgres/contrib.ts';
+import postgresExistingSchema from './postgres/existing-schema.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrimary from './postgres/primary.ts';
@@ -29,6 +30,7 @@ export const checks: readonly AnyCheck[] = [
   postgresConnect,
   postgresConnections,
   postgresContrib,
+  postgresExistingSchema,
   postgresListenNotify,
   postgresPasswordSecret,
   postgresPrimary,

@@ -12,6 +12,7 @@ import postgresListenNotify from './postgres/listen-notify.ts';
 import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresReadOnly from './postgres/read-only.ts';
+import postgresSchema from './postgres/schema.ts';
 import postgresServer from './postgres/server.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
 import valuesPgWiring from './values/pg-wiring.ts';
@@ -29,6 +30,7 @@ export const collectors: CollectorRegistry = {
   [postgresPasswordSecret.id]: postgresPasswordSecret,
   [postgresPrivileges.id]: postgresPrivileges,
   [postgresReadOnly.id]: postgresReadOnly,
+  [postgresSchema.id]: postgresSchema,
   [postgresServer.id]: postgresServer,
   [postgresSessionSettings.id]: postgresSessionSettings,
   [valuesPgWiring.id]: valuesPgWiring,
@@ -46,6 +48,7 @@ export type * from './postgres/listen-notify.ts';
 export type * from './postgres/password-secret.ts';
 export type * from './postgres/privileges.ts';
 export type * from './postgres/read-only.ts';
+export type * from './postgres/schema.ts';
 export type * from './postgres/server.ts';
 export type * from './postgres/session-settings.ts';
 export type * from './values/pg-wiring.ts';

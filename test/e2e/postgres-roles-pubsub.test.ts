@@ -1,8 +1,10 @@
 // postgres.privileges and postgres.listen-notify against real servers: the owner role and a
-// CONNECT-only role on PostgreSQL 17 and 13, a search_path with no schema, and LISTEN/NOTIFY
+// CONNECT-only role on PostgreSQL 17 and 13, a search_path with no schema, EXECUTE on Coder's
+// advisory-lock function revoked, a superuser, the stock grants of PostgreSQL 16 and 13 (with the
+// suggested GRANT run for real), and LISTEN/NOTIFY
 // directly and through a real PgBouncer in transaction pooling.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
+import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, withClient, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
 import { preflightSessionsLeft, runCheck } from '../helpers/cli.ts';
 
 let pg17: PgInstance;
@@ -28,7 +30,35 @@ describe('postgres.privileges against real servers', () => {
     const pg = major === 17 ? pg17 : pg13;
     const { code, res } = await run(pg.urls.coder, 'postgres.privileges');
     expect(code).toBe(0);
-    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'coder', schema: 'public', schemaCreate: true, databaseOwner: 'coder' } });
+    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'coder', schema: 'public', schemaCreate: true, databaseOwner: 'coder', superuser: false, advisoryXactLock: true, tryAdvisoryXactLock: true, advisoryLockAcquired: true } });
+  });
+
+  it('fails when EXECUTE on pg_advisory_xact_lock (Coder\'s migration lock) is revoked, and its GRANT fixes it', async () => {
+    // Function privileges live in each database's pg_proc: revoke in database coder only.
+    const suCoder = pg17.urls.superuser.replace('/postgres?', '/coder?');
+    try {
+      await withClient(suCoder, (c) => c.query('REVOKE EXECUTE ON FUNCTION pg_catalog.pg_advisory_xact_lock(bigint) FROM PUBLIC'));
+      const { code, res } = await run(pg17.urls.coder, 'postgres.privileges');
+      expect(code).toBe(3);
+      expect(res).toMatchObject({ status: 'fail', evidence: { advisoryXactLock: false, tryAdvisoryXactLock: true } });
+      expect(res.summary).toBe('Role coder may not EXECUTE pg_advisory_xact_lock(bigint): Coder takes its migration lock with pg_advisory_xact_lock and would fail at start-up');
+      const grant = 'GRANT EXECUTE ON FUNCTION pg_catalog.pg_advisory_xact_lock(bigint) TO coder;';
+      expect(res.remediation).toBe(`as an admin: ${grant}`);
+      await withClient(suCoder, (c) => c.query(grant));
+      expect((await run(pg17.urls.coder, 'postgres.privileges')).res.status).toBe('pass');
+    } finally {
+      await withClient(suCoder, async (c) => {
+        await c.query('GRANT EXECUTE ON FUNCTION pg_catalog.pg_advisory_xact_lock(bigint) TO PUBLIC');
+        await c.query('REVOKE EXECUTE ON FUNCTION pg_catalog.pg_advisory_xact_lock(bigint) FROM coder');
+      });
+    }
+  });
+
+  it('reports a superuser as informational: a pass that says Coder does not need it', async () => {
+    const { code, res } = await run(pg17.urls.superuser.replace('/postgres?', '/coder?'), 'postgres.privileges');
+    expect(code).toBe(0);
+    expect(res).toMatchObject({ status: 'pass', evidence: { user: 'postgres', superuser: true, advisoryLockAcquired: true } });
+    expect(res.summary).toMatch(/\(superuser: Coder does not need it, and managed services do not give it\)$/);
   });
 
   it.each([17, 13])('fails for a role without CREATE on public (PostgreSQL %i), naming the grant', async (major) => {
@@ -72,8 +102,18 @@ describe('postgres.privileges on servers with the stock grants on public', () =>
     expect(res.summary).toMatch(/^Role limited lacks CREATE on schema public \(owner pg_database_owner\) in database coder/);
     expect(res.summary).not.toMatch(/USAGE/);
     expect(res.summary).toContain('(PostgreSQL 15+ no longer lets every role create in public)');
-    expect(res.remediation).toContain('GRANT USAGE, CREATE ON SCHEMA public TO limited');
+    // public belongs to pg_database_owner from 15 on: owning the database is one of the fixes.
+    expect(res.remediation).toBe('as an admin: GRANT USAGE, CREATE ON SCHEMA public TO limited; or ALTER SCHEMA public OWNER TO limited; or ALTER DATABASE coder OWNER TO limited;');
     expect(stdout).not.toContain(stock16.roles.limited.password);
+    // The statement runs as given, and then the check passes.
+    const suCoder = stock16.urls.superuser.replace('/postgres?', '/coder?');
+    try {
+      await withClient(suCoder, (c) => c.query('GRANT USAGE, CREATE ON SCHEMA public TO limited;'));
+      const after = await run(stock16.urls.limited, 'postgres.privileges');
+      expect(after.res).toMatchObject({ status: 'pass', evidence: { user: 'limited', schemaCreate: true } });
+    } finally {
+      await withClient(suCoder, (c) => c.query('REVOKE USAGE, CREATE ON SCHEMA public FROM limited'));
+    }
   });
 
   it('passes on PostgreSQL 16 for the database owner (public belongs to pg_database_owner)', async () => {

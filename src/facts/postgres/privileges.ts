@@ -13,7 +13,23 @@ export interface PostgresPrivilegesFact {
   searchPathSchemas: { name: string; owner: string; usage: boolean; create: boolean }[];
   /** CREATE on the database (create schemas). */
   databaseCreate: boolean;
+  /** The advisory-lock functions Coder calls, and a real try with a key of this tool's. */
+  advisoryLocks: AdvisoryLocksSeen;
 }
+
+export interface AdvisoryLocksSeen {
+  /** EXECUTE on pg_advisory_xact_lock(bigint): Coder's migrations take their lock with it (txnmigrator.go). */
+  xactLock: boolean;
+  /** EXECUTE on pg_try_advisory_xact_lock(bigint): Coder's replicas coordinate their background jobs with it (queries/lock.sql). */
+  tryXactLock: boolean;
+  /** pg_try_advisory_xact_lock(PREFLIGHT_LOCK_KEY) returned this; null when not tried (no EXECUTE) or it failed. */
+  acquired: boolean | null;
+  /** Why the try failed, when it did (the server's message). */
+  error?: string;
+}
+
+/** The key this tool tries a transaction-scoped advisory lock with ("coder-pf" as a bigint): not one of Coder's. */
+export const PREFLIGHT_LOCK_KEY = '7165055919039803494';
 
 declare module '../types.ts' {
   interface FactMap {
@@ -28,7 +44,9 @@ SELECT current_user AS "user",
        pg_get_userbyid(d.datdba) AS "databaseOwner",
        current_schema() AS "currentSchema",
        current_setting('search_path') AS "searchPath",
-       has_database_privilege(current_database(), 'CREATE') AS "databaseCreate"
+       has_database_privilege(current_database(), 'CREATE') AS "databaseCreate",
+       has_function_privilege('pg_catalog.pg_advisory_xact_lock(bigint)', 'EXECUTE') AS "xactLock",
+       has_function_privilege('pg_catalog.pg_try_advisory_xact_lock(bigint)', 'EXECUTE') AS "tryXactLock"
   FROM pg_roles r, pg_database d
  WHERE r.rolname = current_user AND d.datname = current_database()`;
 
@@ -46,8 +64,19 @@ export default defineCollector({
   timeoutMs: 10_000,
   collect: (ctx) =>
     withPostgres(ctx, async (s) => {
-      const row = await s.row<Omit<PostgresPrivilegesFact, 'searchPathSchemas'>>(SQL, 'row for the current role');
+      const { xactLock, tryXactLock, ...row } = await s.row<Omit<PostgresPrivilegesFact, 'searchPathSchemas' | 'advisoryLocks'> & { xactLock: boolean; tryXactLock: boolean }>(SQL, 'row for the current role');
       const searchPathSchemas = await s.query<PostgresPrivilegesFact['searchPathSchemas'][number]>(SEARCH_PATH_SQL);
-      return { ...row, searchPathSchemas };
+      const advisoryLocks: AdvisoryLocksSeen = { xactLock, tryXactLock, acquired: null };
+      // A transaction-scoped lock outside a transaction is released when the statement ends; the
+      // try never waits. Without EXECUTE the call would only fail with "permission denied".
+      if (tryXactLock) {
+        try {
+          const [r] = await s.query<{ acquired: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS acquired', [PREFLIGHT_LOCK_KEY]);
+          advisoryLocks.acquired = r?.acquired ?? null;
+        } catch (e) {
+          advisoryLocks.error = e instanceof Error ? e.message : String(e);
+        }
+      }
+      return { ...row, searchPathSchemas, advisoryLocks };
     }),
 });
