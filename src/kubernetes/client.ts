@@ -78,7 +78,8 @@ export function classifyKubeError(e: unknown): { reason: 'forbidden' | 'unauthor
   const err = e as { code?: number | string; cause?: { code?: string; message?: string }; message?: string; name?: string; body?: unknown };
   const status = typeof err.code === 'number' ? err.code : undefined;
   const sysCode = (typeof err.code === 'string' ? err.code : undefined) ?? err.cause?.code;
-  const msg = String(err.cause?.message ?? err.message ?? e).split('\n')[0] ?? '';
+  // Node's advice to run itself with --use-system-ca does not apply: the CA comes from the kubeconfig.
+  const msg = (String(err.cause?.message ?? err.message ?? e).split('\n')[0] ?? '').replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
   if (err.name === 'AbortError' || sysCode === 'ABORT_ERR') return { reason: 'aborted', message: 'aborted' };
   if (status === 401) return { reason: 'unauthorized', message: 'the API server rejected the credentials (401 Unauthorized)', status };
   if (status === 403) return { reason: 'forbidden', message: `forbidden (403): ${bodyMessage(err.body) ?? msg}`, status };
@@ -88,10 +89,21 @@ export function classifyKubeError(e: unknown): { reason: 'forbidden' | 'unauthor
   if (sysCode === 'ETIMEDOUT' || sysCode === 'UND_ERR_CONNECT_TIMEOUT' || sysCode === 'UND_ERR_HEADERS_TIMEOUT') return { reason: 'timeout', message: `${sysCode}: ${msg}` };
   // Node's TLS verification codes: UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT,
   // SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, UNABLE_TO_GET_ISSUER_CERT…
-  if (typeof sysCode === 'string' && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME|VERIFY|SIGNATURE|ISSUER|PEM|ASN1/i.test(sysCode)) return { reason: 'tls', message: `TLS: ${sysCode}: ${msg}` };
+  if (typeof sysCode === 'string' && /CERT|SSL|TLS|SELF_SIGNED|HOSTNAME|ALTNAME|VERIFY|SIGNATURE|ISSUER|PEM|ASN1/i.test(sysCode)) return { reason: 'tls', message: `${tlsCause(sysCode)} (TLS: ${sysCode}: ${msg})` };
   if (/certificate|self[- ]signed|tls|ssl/i.test(msg)) return { reason: 'tls', message: `TLS: ${msg}` };
   if (status !== undefined) return { reason: 'protocol', message: `HTTP ${status}: ${bodyMessage(err.body) ?? msg}`, status };
   return { reason: 'unreachable', message: msg || 'request failed' };
+}
+
+/** What a TLS verification code means for a kubeconfig, in words. */
+function tlsCause(code: string): string {
+  if (/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/.test(code)) {
+    return "the API server's certificate is not signed by the kubeconfig's CA (a kubeconfig from another cluster, or a cluster rebuilt since)";
+  }
+  if (/ALTNAME|HOSTNAME/.test(code)) return "the API server's certificate does not name the host in the kubeconfig's server URL";
+  if (/CERT_HAS_EXPIRED/.test(code)) return "the API server's certificate has expired";
+  if (/CERT_NOT_YET_VALID/.test(code)) return "the API server's certificate is not valid yet (is this machine's clock right?)";
+  return 'the TLS handshake with the API server failed';
 }
 
 function bodyMessage(body: unknown): string | undefined {

@@ -1,5 +1,7 @@
 // Shared by the kubernetes.* collectors: one KubeConfig per run, and failures mapped to
 // classified errors with a remediation.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClassifiedError } from '../errors.ts';
 import type { CollectContext } from '../facts/collector.ts';
@@ -30,13 +32,89 @@ async function kubeConfig(ctx: CollectContext): Promise<KubeConfig> {
 }
 
 /** A client error as a classified error; `forbidden` names what to grant. */
-function kubeError(ctx: CollectContext, e: unknown, needs: string): ClassifiedError {
+function kubeError(ctx: CollectContext, e: unknown, needs: string, kc?: KubeConfig): ClassifiedError {
   if (e instanceof ClassifiedError) return e;
   const c = classifyKubeError(e);
   const kube = ctx.target.kube;
   const detail = kube.configured ? { server: kube.target.server, context: kube.target.context } : undefined;
   const hint = c.reason === 'forbidden' ? `the user may not ${needs}: run with a kubeconfig that can, or grant it` : KUBE_HINTS[c.reason];
-  return new ClassifiedError(c.reason, `${kube.configured ? `${kube.target.server}: ` : ''}${c.message}`, hint, detail);
+  const why = c.reason === 'unauthorized' && kc ? rejectedCredential(kc) : undefined;
+  return new ClassifiedError(c.reason, `${kube.configured ? `${kube.target.server}: ` : ''}${why ? `${c.message}: ${why.message}` : c.message}`, why?.hint ?? hint, detail);
+}
+
+/** The current user's credential in words: what the API server refused, and why when it shows. */
+function rejectedCredential(kc: KubeConfig): { message: string; hint?: string } | undefined {
+  const u = kc.getCurrentUser();
+  if (!u) return undefined;
+  const refresh = "fetch fresh credentials (e.g. re-run your cloud CLI's get-credentials / update-kubeconfig)";
+  if (u.exec) return { message: `the token from the credential plugin "${u.exec.command}" (user ${u.name}) was refused`, hint: `check that the plugin logs you in to this cluster's account and role; ${refresh}` };
+  if (u.token) {
+    const exp = jwtExpiry(u.token);
+    if (exp !== undefined && exp < Date.now()) return { message: `the token of user ${u.name} expired at ${new Date(exp).toISOString()}`, hint: refresh };
+    return { message: `the token of user ${u.name} is not valid for this cluster (revoked, from another cluster, or mistyped)`, hint: refresh };
+  }
+  const pem = u.certData ? Buffer.from(u.certData, 'base64').toString('utf8') : u.certFile ? safeRead(u.certFile) : undefined;
+  if (pem) {
+    try {
+      const cert = new X509Certificate(pem);
+      if (Date.parse(cert.validTo) < Date.now()) return { message: `the client certificate of user ${u.name} (${cert.subject.replace(/\n/g, ', ')}) expired at ${new Date(cert.validTo).toISOString()}`, hint: refresh };
+      return { message: `the client certificate of user ${u.name} (${cert.subject.replace(/\n/g, ', ')}, issued by ${cert.issuer.replace(/\n/g, ', ')}) is not signed by a CA the API server trusts`, hint: refresh };
+    } catch {
+      return undefined;
+    }
+  }
+  if (!u.authProvider && !u.username) return { message: `user ${u.name} has no credentials in the kubeconfig, and the API server refuses anonymous requests`, hint: 'add a token, a client certificate or an exec credential plugin for this user' };
+  return undefined;
+}
+
+/** A JWT's `exp` in ms, read without verifying (the API server already refused it; this says why). */
+function jwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Known credential plugins and how to install them. */
+const PLUGINS: Record<string, string> = {
+  'aws-iam-authenticator': 'install aws-iam-authenticator, or regenerate the kubeconfig with the AWS CLI v2: aws eks update-kubeconfig --name <cluster>',
+  aws: 'install the AWS CLI v2 (aws eks get-token), then aws eks update-kubeconfig --name <cluster>',
+  'gke-gcloud-auth-plugin': 'gcloud components install gke-gcloud-auth-plugin (or apt-get install google-cloud-cli-gke-gcloud-auth-plugin)',
+  kubelogin: 'install kubelogin (az aks install-cli), then az aks get-credentials …',
+  'kubectl-oidc_login': 'install the oidc-login kubectl plugin (kubectl krew install oidc-login)',
+};
+
+/**
+ * Get the current user's credentials before the first request, so an exec plugin that is missing
+ * or fails is named as such (client-node's own errors are "spawn … ENOENT" or the plugin's stderr).
+ */
+async function credentials(kc: KubeConfig): Promise<void> {
+  const u = kc.getCurrentUser();
+  if (!u?.exec) return;
+  const cmd = u.exec.command;
+  try {
+    await kc.applyToHTTPSOptions({});
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const base = cmd.split('/').pop() ?? cmd;
+    if (err.code === 'ENOENT' || /\bENOENT\b/.test(err.message)) {
+      throw new ClassifiedError('invalid-config', `the kubeconfig gets its credentials from the plugin "${cmd}" (users[${u.name}].user.exec), which is not installed on this machine (not on PATH)`, PLUGINS[base] ?? `install ${base}, or use a kubeconfig that does not need it`);
+    }
+    const said = String(err.message ?? e).trim().split('\n').filter(Boolean).slice(0, 2).join(' / ');
+    throw new ClassifiedError('unauthorized', `the credential plugin "${cmd}" (user ${u.name}) failed: ${said || 'no output'}`, `run the plugin's command from users[${u.name}].user.exec yourself to see why; an expired cloud login (SSO, gcloud auth, az login) is the usual cause: log in again`);
+  }
 }
 
 /**
@@ -53,10 +131,11 @@ export async function withKube<T>(ctx: CollectContext, needs: string, fn: (k8s: 
   }
   const kc = await kubeConfig(ctx);
   const k8s = await loadK8s();
+  if (opts.isApiFact) await credentials(kc);
   try {
     return await fn(k8s, kc);
   } catch (e) {
-    throw kubeError(ctx, e, needs);
+    throw kubeError(ctx, e, needs, kc);
   }
 }
 

@@ -65,7 +65,7 @@ describe('kubernetes.api against a real kube-apiserver', () => {
     });
     const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
     expect(r.code).toBe(3);
-    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'unauthorized' } });
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', summary: /^The credentials are not accepted: .*401 Unauthorized\): the token of user world-admin is not valid for this cluster/, evidence: { reason: 'unauthorized' } });
     expect(r.stdout).not.toContain('not-a-valid-token');
   });
 
@@ -86,7 +86,7 @@ describe('kubernetes.api against a real kube-apiserver', () => {
     const res = byId(report, 'kubernetes.api');
     expect(res).toMatchObject({ status: 'fail', evidence: { reason: 'tls', server: kube.server } });
     // Node's verification code for a chain that ends at no trusted CA, and the kubeconfig named as the fix.
-    expect(res.summary).toMatch(/^The API server does not answer: https:\/\/127\.0\.0\.1:\d+: TLS: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate/);
+    expect(res.summary).toMatch(/^The API server's certificate does not check out: https:\/\/127\.0\.0\.1:\d+: the API server's certificate is not signed by the kubeconfig's CA \(a kubeconfig from another cluster, or a cluster rebuilt since\) \(TLS: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\)$/);
     expect(res.remediation).toMatch(/does not match the kubeconfig CA/);
   });
 
@@ -105,14 +105,60 @@ describe('kubernetes.api against a real kube-apiserver', () => {
     expect(res.remediation).toBe('fix or regenerate the kubeconfig');
   });
 
-  it('fails when nothing listens at the server address', async () => {
+  it('is an error from here (not a fail) when nothing listens at the server address, as for PostgreSQL', async () => {
     const port = await freePort();
     const f = variant((d) => {
       for (const c of d.clusters) c.cluster.server = `https://127.0.0.1:${port}`;
     });
     const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(r.code).toBe(1);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'error', summary: /^Could not reach the API server from this machine: .*ECONNREFUSED/, evidence: { reason: 'unreachable' }, vantage: expect.stringMatching(/^this machine/) });
+  });
+
+  const withUser = (user: Record<string, unknown>) =>
+    variant((d) => {
+      d.users = d.users.map((u: { name: string }) => ({ name: u.name, user }));
+    });
+
+  it('names a credential plugin that is not installed, with how to install the known ones', async () => {
+    const f = withUser({ exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws-iam-authenticator', args: ['token', '-i', 'prod'], interactiveMode: 'Never' } });
+    const { r, report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api'], cleanEnv({ PATH: '/nonexistent' }));
     expect(r.code).toBe(3);
-    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', evidence: { reason: 'unreachable' } });
+    expect(byId(report, 'kubernetes.api')).toMatchObject({
+      status: 'fail',
+      summary: 'The kubeconfig cannot be used: the kubeconfig gets its credentials from the plugin "aws-iam-authenticator" (users[world-admin].user.exec), which is not installed on this machine (not on PATH)',
+      remediation: expect.stringMatching(/^install aws-iam-authenticator, or regenerate the kubeconfig with the AWS CLI v2: aws eks update-kubeconfig/),
+      evidence: { reason: 'invalid-config' },
+    });
+  });
+
+  it('names a credential plugin that fails (an expired cloud login), with what it said', async () => {
+    const f = withUser({ exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'sh', args: ['-c', 'echo "error: the SSO session has expired" >&2; exit 1'], interactiveMode: 'Never' } });
+    const { report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', summary: 'The credentials are not accepted: the credential plugin "sh" (user world-admin) failed: error: the SSO session has expired', evidence: { reason: 'unauthorized' } });
+  });
+
+  it('says when the rejected token has expired (read from the JWT, which the real server refused)', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = `${b64({ alg: 'RS256', kid: 'x' })}.${b64({ iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:coder:ci', exp: 1_700_000_000 })}.c2ln`;
+    const { r, report } = await runJson(['--kubeconfig', withUser({ token }), '--check', 'kubernetes.api']);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', summary: /401 Unauthorized\): the token of user world-admin expired at 2023-11-14T22:13:20\.000Z$/, evidence: { reason: 'unauthorized' } });
+    expect(r.stdout).not.toContain(token);
+  });
+
+  it('says when the client certificate has expired', async () => {
+    // Signed by the world's own CA, valid from 400 days ago until yesterday: the server refuses it (401).
+    const d = tmp();
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'pipe' });
+    run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=system:masters/CN=expired-admin', '-keyout', 'k', '-out', 'csr']);
+    writeFileSync(join(d, 'index.txt'), '');
+    writeFileSync(join(d, 'serial'), '01\n');
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+    writeFileSync(join(d, 'ca.cnf'), `[ca]\ndefault_ca=d\n[d]\ndatabase=${d}/index.txt\nserial=${d}/serial\nnew_certs_dir=${d}\ndefault_md=sha256\npolicy=p\n[p]\nO=optional\nCN=supplied\n`);
+    run(['ca', '-batch', '-config', 'ca.cnf', '-cert', join(kube.pkiDir, 'ca.crt'), '-keyfile', join(kube.pkiDir, 'ca.key'), '-in', 'csr', '-out', 'c', '-startdate', day(-400), '-enddate', day(-1), '-notext']);
+    const f = withUser({ 'client-certificate-data': readFileSync(join(d, 'c')).toString('base64'), 'client-key-data': readFileSync(join(d, 'k')).toString('base64') });
+    const { report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
+    expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', summary: /: the client certificate of user world-admin \(O=system:masters, CN=expired-admin\) expired at \d{4}-/, evidence: { reason: 'unauthorized' } });
   });
 });
 

@@ -5,13 +5,30 @@ import { failed, testCheck, type CheckCase } from '../../../helpers/check-tester
 
 const version: KubeVersionFact = { server: 'https://127.0.0.1:6443', context: 'admin', source: '--kubeconfig', gitVersion: 'v1.35.2', major: 1, minor: 35, platform: 'linux/amd64', requestMs: 2.1 };
 
-const noAnswer = (reason: Parameters<typeof failed>[0]): CheckCase => ({
-  name: `the API server does not answer (${reason})`,
-  facts: { 'kubernetes.version': failed(reason, 'no answer', { hint: 'do this' }) },
-  summary: 'The API server does not answer: no answer',
+const WORDS = {
+  'invalid-config': 'The kubeconfig cannot be used',
+  unauthorized: 'The credentials are not accepted',
+  tls: "The API server's certificate does not check out",
+  protocol: 'The server does not answer like a Kubernetes API server',
+} as const;
+
+const finding = (reason: keyof typeof WORDS): CheckCase => ({
+  name: `the kubeconfig or the server is wrong (${reason})`,
+  facts: { 'kubernetes.version': failed(reason, 'why', { hint: 'do this' }) },
+  summary: `${WORDS[reason]}: why`,
   remediation: 'do this',
   evidence: { reason },
-  check: (r) => expect(r.remediation).toBe('do this'),
+});
+
+// Nothing answered from here: an error naming where it was tried, as for PostgreSQL.
+const noAnswer = (reason: Parameters<typeof failed>[0]): CheckCase => ({
+  name: `nothing answers from here (${reason})`,
+  facts: { 'kubernetes.version': failed(reason, 'no answer', { hint: 'do this' }) },
+  vantage: 'this machine (t)',
+  summary: 'Could not reach the API server from this machine: no answer',
+  remediation: 'do this. Run coder-preflight where you will run helm install.',
+  evidence: { reason },
+  check: (r) => expect(r.vantage).toBe('this machine (t)'),
 });
 
 const cannotDecide = (reason: Parameters<typeof failed>[0]): CheckCase => ({
@@ -33,7 +50,7 @@ testCheck(check, {
       check: (r) => expect(r.vantage).toBe('this machine (t)'), // requestMs was measured from here
     },
   ],
-  fail: (['unauthorized', 'unreachable', 'dns', 'tls', 'timeout', 'protocol', 'invalid-config'] as const).map(noAnswer),
+  fail: (['unauthorized', 'tls', 'protocol', 'invalid-config'] as const).map(finding),
   skip: [
     {
       name: 'no cluster is configured',
@@ -44,5 +61,5 @@ testCheck(check, {
     },
   ],
   // An error, not a pass or a fail, when it cannot decide.
-  error: (['forbidden', 'bug', 'aborted'] as const).map(cannotDecide),
+  error: [...(['unreachable', 'dns', 'timeout'] as const).map(noAnswer), ...(['forbidden', 'bug', 'aborted'] as const).map(cannotDecide)],
 });
