@@ -3,6 +3,7 @@ import type { AnyCheck } from '../src/engine/types.ts';
 import kubernetesApi from './kubernetes/api.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
 import kubernetesCni from './kubernetes/cni.ts';
+import kubernetesHighAvailability from './kubernetes/high-availability.ts';
 import kubernetesLoadBalancer from './kubernetes/load-balancer.ts';
 import kubernetesNodeGroups from './kubernetes/node-groups.ts';
 import kubernetesStorageClass from './kubernetes/storage-class.ts';
@@ -23,6 +24,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesApi,
   kubernetesApiservices,
   kubernetesCni,
+  kubernetesHighAvailability,
   kubernetesLoadBalancer,
   kubernetesNodeGroups,
   kubernetesStorageClass,

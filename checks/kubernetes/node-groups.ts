@@ -2,8 +2,9 @@
 // (coderd, pinned with the chart's nodeSelector/affinity/tolerations) and an autoscaling one for
 // workspaces, with room for every replica's requests (coder-requirements.md §4c, §5).
 import { defineCheck } from '../../src/engine/define.ts';
+import { CHART_DEFAULT_REQUESTS } from '../../src/inputs/chart-defaults.ts';
 import type { NodeFact } from '../../src/facts/kubernetes/nodes.ts';
-import { blockingTaints, isPinned, NO_PLACEMENT, selects, type Placement } from '../../src/kubernetes/scheduling.ts';
+import { blockingTaints, isPinned, NO_PLACEMENT, podSlots, selects, usableFor, type Placement } from '../../src/kubernetes/scheduling.ts';
 
 /** Labels that name a node's group, by platform (the first one a node has wins). */
 const GROUP_LABELS = ['eks.amazonaws.com/nodegroup', 'cloud.google.com/gke-nodepool', 'kubernetes.azure.com/agentpool', 'agentpool', 'karpenter.sh/nodepool', 'kops.k8s.io/instancegroup'];
@@ -21,7 +22,7 @@ function selectorExample(nodes: readonly NodeFact[]): string {
   return 'node-group.example.com/name: coder, after labelling the group';
 }
 
-const usable = (n: NodeFact, p: Placement) => n.ready && !n.unschedulable && blockingTaints(p.tolerations, n.taints).length === 0;
+const usable = usableFor;
 const describePlacement = (p: Placement) =>
   [Object.keys(p.nodeSelector).length ? `nodeSelector ${Object.entries(p.nodeSelector).map(([k, v]) => `${k}=${v}`).join(',')}` : '', p.affinityTerms.length ? `required node affinity (${p.affinityTerms.length} term${p.affinityTerms.length > 1 ? 's' : ''})` : ''].filter(Boolean).join(' and ') || 'no constraint';
 
@@ -32,8 +33,7 @@ function whyNot(n: NodeFact, p: Placement): string {
   return `${n.name}: taint ${t.map((x) => `${x.key}${x.value ? `=${x.value}` : ''}:${x.effect}`).join(', ')} not tolerated`;
 }
 
-/** How many replicas of this size fit on the node by its allocatable resources. */
-const slots = (n: NodeFact, cpu: number, mem: number) => Math.min(Math.floor(n.allocatable.cpuMillis / cpu), Math.floor(n.allocatable.memoryMi / mem));
+const slots = podSlots;
 
 function groups(nodes: readonly NodeFact[]): string[] {
   const by = new Map<string, NodeFact[]>();
@@ -47,10 +47,8 @@ export default defineCheck({
   category: 'kubernetes',
   facts: ['kubernetes.nodes'],
   docs: 'https://coder.com/docs/admin/infrastructure/validated-architectures',
-  defaults: {
-    baseline: { cpuRequestMillis: 2000, memoryRequestMi: 4096, source: 'Coder v2 chart default resources (libcoder _coder.yaml): requests 2000m CPU / 4096Mi per replica' },
-    v1: { cpuRequestMillis: 250, memoryRequestMi: 512, source: 'Coder v1 chart values.yaml coderd.resources.requests: 250m CPU / 512Mi per replica' },
-  },
+  defaults: CHART_DEFAULT_REQUESTS,
+
   explain: {
     what: 'Groups the nodes by their platform labels (EKS node group, GKE node pool, AKS agent pool, Karpenter NodePool, kops instance group, node-role), finds the nodes Coder\'s pods may run on (the values\' nodeSelector, required node affinity and tolerations, or --control-plane-selector; Ready, not cordoned, no untolerated NoSchedule/NoExecute taint) and those left for workspaces (--workspace-selector, else the other nodes), and compares each node\'s allocatable CPU and memory with one replica\'s requests (the values\' coder.resources, else the chart\'s default).',
     why: 'Coder\'s validated architectures run the control plane on a static node group and workspaces on an autoscaling one: workspaces on the coderd nodes starve the API of CPU and memory, and an autoscaler scaling down a coderd node drops users\' connections. A replica whose requests fit no node stays Pending, and replicas that share a node fail together.',

@@ -53,6 +53,20 @@ export interface Deployment {
   requests?: { cpuMillis: number; memoryMi: number; where: string };
   /** The Service the chart will create for Coder, from the values file. */
   service?: ServiceSettings;
+  /** What high availability depends on, from the values file. */
+  ha?: HaSettings;
+}
+
+export interface HaSettings {
+  /** The pod anti-affinity between replicas: the chart's default is preferred (by host name). */
+  antiAffinity: 'preferred' | 'required' | 'none';
+  /** topologyKeys of coder.topologySpreadConstraints with whenUnsatisfiable DoNotSchedule. */
+  hardSpreadKeys: string[];
+  /** CODER_DERP_SERVER_RELAY_URL when the values override the chart's (http://$(KUBE_POD_IP):8080). */
+  relayUrl?: string;
+  /** CODER_ACCESS_URL when the values set one. */
+  accessUrl?: string;
+  where: string;
 }
 
 export interface ServiceSettings {

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 import { cpuMillis, mebibytes } from '../kubernetes/quantity.ts';
 import type { NodeSelectorRequirement, Placement, Toleration } from '../kubernetes/scheduling.ts';
-import type { ServiceSettings } from '../engine/types.ts';
+import type { HaSettings, ServiceSettings } from '../engine/types.ts';
 
 export interface SecretRef {
   namespace?: string;
@@ -87,6 +87,8 @@ export interface HelmValues {
   /** The Service the chart creates (its defaults filled in). */
   service: ServiceSettings;
   postgres: PgSource;
+  /** Anti-affinity, spread constraints and the relay URL (v2). */
+  ha?: HaSettings;
   /** CODER_PG_AUTH (v2) or postgres.connector (v1): "password" (default) or "awsiamrds". */
   pgAuth: { value: string; where: string };
   /** Idle connections per replica (v2 CODER_PG_CONN_MAX_IDLE), when set. */
@@ -142,6 +144,7 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
       where: 'values coder.service (chart defaults: LoadBalancer, sessionAffinity None)',
     };
     const { postgres, wiring } = v2Postgres(doc, coder);
+    const ha = haOf(coder);
     const auth = envEntry(coder.env, 'CODER_PG_AUTH');
     return {
       path,
@@ -152,6 +155,7 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
       ...(placement ? { placement } : {}),
       ...(requests ? { requests } : {}),
       service,
+      ha,
       postgres,
       pgAuth: str(auth?.value) ? { value: str(auth!.value)!, where: 'values coder.env CODER_PG_AUTH' } : { value: 'password', where: 'default (CODER_PG_AUTH unset)' },
       wiring,
@@ -242,6 +246,25 @@ function requestsOf(resources: unknown, where: string): { cpuMillis: number; mem
   if (!Number.isFinite(c) || !Number.isFinite(m)) return undefined;
   const both = cpu.from.replace(/\.cpu$/, '') === memory.from.replace(/\.memory$/, '');
   return { cpuMillis: c, memoryMi: m, where: both ? cpu.from.replace(/\.cpu$/, '') : `${cpu.from}, ${memory.from}` };
+}
+
+/** What HA depends on: the chart's default anti-affinity is preferred, by host name (values.yaml coder.affinity). */
+function haOf(coder: Obj): HaSettings {
+  // Helm merges maps into the chart's defaults: a coder.affinity with only nodeAffinity keeps the
+  // default podAntiAffinity; only `null` removes it.
+  const anti = coder.affinity === null ? null : isObj(coder.affinity) ? coder.affinity.podAntiAffinity : undefined;
+  const has = (k: string) => isObj(anti) && Array.isArray(anti[k]) && (anti[k] as unknown[]).length > 0;
+  const antiAffinity: HaSettings['antiAffinity'] = anti === undefined ? 'preferred' : has('requiredDuringSchedulingIgnoredDuringExecution') ? 'required' : has('preferredDuringSchedulingIgnoredDuringExecution') ? 'preferred' : 'none';
+  const spread = Array.isArray(coder.topologySpreadConstraints) ? coder.topologySpreadConstraints.filter(isObj) : [];
+  const relay = str(envEntry(coder.env, 'CODER_DERP_SERVER_RELAY_URL')?.value);
+  const access = str(envEntry(coder.env, 'CODER_ACCESS_URL')?.value);
+  return {
+    antiAffinity,
+    hardSpreadKeys: spread.filter((c) => (c.whenUnsatisfiable ?? 'DoNotSchedule') === 'DoNotSchedule').map((c) => str(c.topologyKey) ?? '').filter(Boolean),
+    ...(relay ? { relayUrl: relay } : {}),
+    ...(access ? { accessUrl: access } : {}),
+    where: 'values coder.affinity, coder.topologySpreadConstraints, coder.env',
+  };
 }
 
 /** The entry of a chart's env list with this name. */

@@ -84,3 +84,25 @@ export function parseSelector(s: string): Record<string, string> | undefined {
   }
   return Object.keys(out).length ? out : undefined;
 }
+
+/** The node facts scheduling needs (a subset of kubernetes.nodes' NodeFact). */
+export interface SchedulableNode {
+  name: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  unschedulable: boolean;
+  ready: boolean;
+  allocatable: { cpuMillis: number; memoryMi: number };
+}
+
+/** Ready, not cordoned, and no taint the pod does not tolerate. */
+export const usableFor = (n: SchedulableNode, p: Placement): boolean => n.ready && !n.unschedulable && blockingTaints(p.tolerations, n.taints).length === 0;
+
+/** How many pods with these requests fit on the node by its allocatable resources. */
+export const podSlots = (n: SchedulableNode, cpuMillis: number, memoryMi: number): number =>
+  Math.min(Math.floor(n.allocatable.cpuMillis / cpuMillis), Math.floor(n.allocatable.memoryMi / memoryMi));
+
+/** The well-known zone label (and the deprecated one older clusters still set), or undefined. */
+export function zoneOf(labels: Record<string, string>): string | undefined {
+  return labels['topology.kubernetes.io/zone'] ?? labels['failure-domain.beta.kubernetes.io/zone'];
+}

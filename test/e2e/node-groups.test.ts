@@ -72,3 +72,29 @@ describe('kubernetes.node-groups against a real kube-apiserver', () => {
     expect(res).toMatchObject({ status: 'error', summary: /forbidden/, remediation: /may not list nodes/ });
   });
 });
+
+describe('kubernetes.high-availability against a real kube-apiserver', () => {
+  const cp = `${SCENARIO}-ha`;
+  const ha = (...args: string[]) => runCheck('kubernetes.high-availability', ['--kubeconfig', kube.kubeconfig, ...args]);
+  const zoned = (zones: string[]) => zones.map((zone, i) => ({ name: `${cp}-${i}`, group: { kind: 'eks' as const, name: cp }, zone }));
+
+  it('passes with one node per replica across zones, and warns when they share one zone', async () => {
+    await nodes(zoned(['us-east-1a', 'us-east-1b', 'us-east-1c']));
+    const spread = await ha('-f', values({ replicaCount: 3, nodeSelector: { [EKS]: cp } }));
+    expect(spread.res).toMatchObject({ status: 'pass', summary: /^3 replicas have 3 nodes to run on across 3 zones \(us-east-1a, us-east-1b, us-east-1c\); the chart only prefers distinct nodes/ });
+    await resetScenario(kc, SCENARIO);
+    await nodes(zoned(['us-east-1a', 'us-east-1a']));
+    const oneZone = await ha('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: cp }, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' }] }));
+    expect(oneZone.res).toMatchObject({ status: 'warn', summary: 'every node Coder may use is in zone us-east-1a: a zone outage stops all 2 replicas', evidence: { topologySpread: ['topology.kubernetes.io/zone'] } });
+    expect(oneZone.code).toBe(0); // a warn fails the run only with --fail-on warn
+  });
+
+  it('fails when the values point the DERP relay at the access URL; skips one replica', async () => {
+    await nodes(zoned(['us-east-1a', 'us-east-1b']));
+    const env = [{ name: 'CODER_ACCESS_URL', value: 'https://coder.example.test' }, { name: 'CODER_DERP_SERVER_RELAY_URL', value: 'https://coder.example.test' }];
+    const bad = await ha('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: cp }, env }));
+    expect(bad.res).toMatchObject({ status: 'fail', summary: /^CODER_DERP_SERVER_RELAY_URL is the access URL/ });
+    const one = await ha('-f', values({ replicaCount: 1, nodeSelector: { [EKS]: cp } }));
+    expect(one.res.status).toBe('skip');
+  });
+});
