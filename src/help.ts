@@ -19,6 +19,8 @@ Targets
                              profile, the replica count and the database settings (Secrets read)
   --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds
   --replicas <n>             Coder replicas you will run (default: from --values, else 1)
+  --users <n>                size against Coder's validated architecture for n users (1k, 2k,
+                             3k, 10k tiers): replicas, requests, node room, with the arithmetic
   --control-plane-selector <label=value,…>
                              the nodes Coder's pods go to (default: the values' nodeSelector/affinity)
   --workspace-selector <label=value,…>

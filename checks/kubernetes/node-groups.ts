@@ -3,6 +3,7 @@
 // workspaces, with room for every replica's requests (coder-requirements.md §4c, §5).
 import { defineCheck } from '../../src/engine/define.ts';
 import { CHART_DEFAULT_REQUESTS } from '../../src/inputs/chart-defaults.ts';
+import { size, tierFor, TIERS_SOURCE } from '../../src/kubernetes/sizing.ts';
 import type { NodeFact } from '../../src/facts/kubernetes/nodes.ts';
 import { blockingTaints, isPinned, NO_PLACEMENT, podSlots, selects, usableFor, type Placement } from '../../src/kubernetes/scheduling.ts';
 
@@ -50,9 +51,9 @@ export default defineCheck({
   defaults: CHART_DEFAULT_REQUESTS,
 
   explain: {
-    what: 'Groups the nodes by their platform labels (EKS node group, GKE node pool, AKS agent pool, Karpenter NodePool, kops instance group, node-role), finds the nodes Coder\'s pods may run on (the values\' nodeSelector, required node affinity and tolerations, or --control-plane-selector; Ready, not cordoned, no untolerated NoSchedule/NoExecute taint) and those left for workspaces (--workspace-selector, else the other nodes), and compares each node\'s allocatable CPU and memory with one replica\'s requests (the values\' coder.resources, else the chart\'s default).',
+    what: 'Groups the nodes by their platform labels (EKS node group, GKE node pool, AKS agent pool, Karpenter NodePool, kops instance group, node-role), finds the nodes Coder\'s pods may run on (the values\' nodeSelector, required node affinity and tolerations, or --control-plane-selector; Ready, not cordoned, no untolerated NoSchedule/NoExecute taint) and those left for workspaces (--workspace-selector, else the other nodes), and compares each node\'s allocatable CPU and memory with one replica\'s requests (the values\' coder.resources, else the chart\'s default). With --users N it also sizes against Coder\'s validated architecture for N users (1k/2k/3k/10k tiers: coderd replicas and requests, 0.1 vCPU / 128 MB per concurrent workspace) and shows the arithmetic.',
     why: 'Coder\'s validated architectures run the control plane on a static node group and workspaces on an autoscaling one: workspaces on the coderd nodes starve the API of CPU and memory, and an autoscaler scaling down a coderd node drops users\' connections. A replica whose requests fit no node stays Pending, and replicas that share a node fail together.',
-    fix: 'Create a node group for Coder and pin the chart to it (coder.nodeSelector, e.g. eks.amazonaws.com/nodegroup: coder, plus coder.tolerations for its taint); give workspaces their own group (templates set its nodeSelector); use instances with room for coder.resources.requests, at least one node per replica.',
+    fix: 'With --users N, follow the validated architecture\'s tier for N users (replicas, requests, control-plane room; the arithmetic is in the evidence). Create a node group for Coder and pin the chart to it (coder.nodeSelector, e.g. eks.amazonaws.com/nodegroup: coder, plus coder.tolerations for its taint); give workspaces their own group (templates set its nodeSelector); use instances with room for coder.resources.requests, at least one node per replica.',
   },
   evaluate({ 'kubernetes.nodes': f }, { deployment, options }) {
     const nodes = f.items;
@@ -117,11 +118,27 @@ export default defineCheck({
       if (both.length) problems.push(`${both.length} node${both.length > 1 ? 's are' : ' is'} in both the control-plane and the workspace selection (${both.slice(0, 3).map((n) => n.name).join(', ')})`);
     }
     if (r > fit.length) problems.push(`${r} replicas but only ${fit.length} node${fit.length > 1 ? 's' : ''} can hold one: replicas would share a node (the chart's anti-affinity is only preferred) and fail together`);
+    let sizing: ReturnType<typeof size> | undefined;
+    if (deployment.users) {
+      const t = tierFor(deployment.users).tier.coderd;
+      sizing = size({
+        users: deployment.users,
+        replicas: r,
+        requests: req,
+        controlPlaneSlotsAtTier: cpNodes.reduce((sum, n) => sum + slots(n, t.cpuMillis, t.memoryMi), 0),
+        ...(cpNodes.length ? { largestControlPlaneNode: [...cpNodes].sort((a, b) => b.allocatable.memoryMi - a.allocatable.memoryMi)[0]!.allocatable } : {}),
+        workspaceAllocatable: { cpuMillis: wsNodes.reduce((a, n) => a + n.allocatable.cpuMillis, 0), memoryMi: wsNodes.reduce((a, n) => a + n.allocatable.memoryMi, 0), nodes: wsNodes.length },
+      });
+      Object.assign(evidence, { sizing: sizing.arithmetic, sizingSource: TIERS_SOURCE });
+      problems.push(...sizing.shortfalls);
+    }
     if (problems.length) {
       return {
         status: 'warn',
         summary: problems.join('; '),
-        remediation: !pinned
+        remediation: sizing?.shortfalls.length && problems.length === sizing.shortfalls.length
+          ? `size for the ${sizing.tier.name} tier: coder.replicaCount ${sizing.tier.coderd.replicas}, coder.resources.requests ${sizing.tier.coderd.cpuMillis}m / ${sizing.tier.coderd.memoryMi}Mi (and limits the same), and control-plane nodes with room for them`
+          : !pinned
           ? `create a node group for Coder and pin the chart to it with coder.nodeSelector (e.g. ${selectorExample(cpNodes)}; --control-plane-selector checks a selector before you set it)`
           : r > fit.length
             ? `run at least ${r} nodes that each fit one replica in the control-plane group`
@@ -132,7 +149,7 @@ export default defineCheck({
     }
     return {
       status: 'pass',
-      summary: `Coder's ${r} replica${r > 1 ? 's fit' : ' fits'} on ${fit.length} node${fit.length > 1 ? 's' : ''} of their own (${describePlacement(cp)}); ${wsNodes.length} other node${wsNodes.length > 1 ? 's' : ''} for workspaces`,
+      summary: `Coder's ${r} replica${r > 1 ? 's fit' : ' fits'} on ${fit.length} node${fit.length > 1 ? 's' : ''} of their own (${describePlacement(cp)}); ${wsNodes.length} other node${wsNodes.length > 1 ? 's' : ''} for workspaces${sizing ? `; sized for the ${sizing.tier.name} tier (${deployment.users} users)` : ''}`,
       evidence,
       threshold,
     };

@@ -16,6 +16,7 @@ export const OPTIONS = {
   values: { type: 'string', short: 'f' },
   'coder-version': { type: 'string' },
   replicas: { type: 'string' },
+  users: { type: 'string' },
   'control-plane-selector': { type: 'string' },
   'workspace-selector': { type: 'string' },
   check: { type: 'string', multiple: true },
@@ -68,6 +69,12 @@ export function parseDuration(s: string): number {
 export function parseReplicas(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`--replicas "${s}" is not a replica count`, 'give the number of Coder replicas, e.g. --replicas 3');
+  return n;
+}
+
+export function parseUsers(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new ConfigError(`--users "${s}" is not a number of users`, 'give how many users Coder will serve, e.g. --users 2000');
   return n;
 }
 

@@ -1,7 +1,7 @@
 // `run` (the default command): resolve what to check, gather facts (live, or from a snapshot),
 // judge, write every requested output, and return the exit code.
 import { writeFileSync } from 'node:fs';
-import { assertWritable, parseDuration, parseOutputs, parseReplicas, parseSelectorFlag, useColor, type Io, type Values } from '../cli/options.ts';
+import { assertWritable, parseDuration, parseOutputs, parseReplicas, parseUsers, parseSelectorFlag, useColor, type Io, type Values } from '../cli/options.ts';
 import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
 import { startSpinner, wantsSpinner, type Progress } from '../cli/spinner.ts';
 import { exitCodeFor, type FailOn } from '../engine/exit.ts';
@@ -84,7 +84,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
   return {
     facts: store,
     profile: target.profile,
-    deployment: target.deployment,
+    deployment: { ...target.deployment, ...(values.users !== undefined ? { users: parseUsers(values.users) } : {}) },
     vantage: target.vantage,
     target: describeTarget(target),
     optionsFor: (check) => resolveOptions(check, target.profile, overrides),
@@ -114,6 +114,7 @@ function replaySession(values: Values, file: string, overrides: OptionOverrides 
   const profile = values['coder-version'] ? profileFromVersion(values['coder-version']) : snap.context.profile;
   const deployment: Deployment = { ...snap.context.deployment };
   if (values.replicas !== undefined) Object.assign(deployment, { replicas: parseReplicas(values.replicas), replicasSource: '--replicas' });
+  if (values.users !== undefined) deployment.users = parseUsers(values.users);
   const sel = selectors(values);
   if (sel.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, tolerations: deployment.controlPlane?.tolerations ?? [], nodeSelector: sel.controlPlaneSelector, source: '--control-plane-selector' };
   if (sel.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: sel.workspaceSelector, source: '--workspace-selector' };

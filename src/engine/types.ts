@@ -55,6 +55,8 @@ export interface Deployment {
   service?: ServiceSettings;
   /** What high availability depends on, from the values file. */
   ha?: HaSettings;
+  /** --users: size against Coder's validated architecture for this many users. */
+  users?: number;
 }
 
 export interface HaSettings {

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { runCheck } from '../helpers/cli.ts';
+import { expectUsageError, runCheck, runCli } from '../helpers/cli.ts';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { createFakeNodes, resetScenario, waitForNodesReady, type FakeNodeSpec } from '../world/kube/scenario.ts';
 
@@ -70,6 +70,16 @@ describe('kubernetes.node-groups against a real kube-apiserver', () => {
     const { code, res } = await runCheck('kubernetes.node-groups', ['--kubeconfig', kube.viewerKubeconfig]);
     expect(code).toBe(1);
     expect(res).toMatchObject({ status: 'error', summary: /forbidden/, remediation: /may not list nodes/ });
+  });
+});
+
+describe('kubernetes.node-groups --users', () => {
+  it('sizes against the validated architecture for that many users, with the arithmetic', async () => {
+    await nodes([...group('coder', 3, { capacity: { cpu: '8', memory: '32Gi', pods: '110' } }), ...group('workspaces', 2)]);
+    const { res } = await run('-f', values({ replicaCount: 2, nodeSelector: { [EKS]: 'coder' } }), '--users', '2000');
+    expect(res).toMatchObject({ status: 'warn', summary: /^for 2000 users the validated 2k architecture runs 3 coderd replicas, this deployment 2; each replica requests 2 vCPU \/ 4 GB, below the tier's 4 vCPU \/ 12 GB$/ });
+    expect(res.evidence.sizing).toEqual(expect.arrayContaining(['2000 users → the 2k tier', expect.stringMatching(/^workspaces: 1200 concurrent \(60% of 2000\) × 0.1 vCPU \/ 128 MB = 120 vCPU \/ 150 GB/)]));
+    expectUsageError(await runCli(['--kubeconfig', kube.kubeconfig, '--users', 'many']), /--users "many" is not a number of users/);
   });
 });
 

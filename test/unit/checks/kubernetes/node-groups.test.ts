@@ -19,11 +19,19 @@ const node = (name: string, group: string | undefined, over: Partial<NodeFact> =
 const cluster = (...items: NodeFact[]) => ({ 'kubernetes.nodes': { items } });
 const cpGroup = [1, 2, 3].map((i) => node(`cp-${i}`, 'coder'));
 const wsGroup = [1, 2].map((i) => node(`ws-${i}`, 'workspaces'));
+const big = [1, 2, 3, 4].map((i) => node(`big-${i}`, 'coder', { allocatable: { cpuMillis: 7910, memoryMi: 30000, pods: 110 } }));
 const pin = (nodeSelector: Record<string, string>, over: Partial<Placement> = {}): Placement => ({ ...NO_PLACEMENT, nodeSelector, source: 'values coder.nodeSelector/affinity/tolerations', ...over });
 const deploy = (replicas: number, over: Partial<Deployment> = {}): Deployment => ({ replicas, replicasSource: 'values coder.replicaCount', controlPlane: pin({ [EKS]: 'coder' }), ...over });
 
 testCheck(check, {
   pass: [
+    {
+      name: '--users 1000 with the 1k tier\'s replicas and requests',
+      facts: cluster(...big, ...wsGroup),
+      deployment: deploy(3, { users: 1000, requests: { cpuMillis: 2000, memoryMi: 8192, where: 'values coder.resources.requests' } }),
+      summary: '; sized for the 1k tier (1000 users)',
+      evidence: { sizing: expect.arrayContaining(['1000 users → the 1k tier', 'control-plane nodes hold 12 replicas of the tier\'s size']) },
+    },
     {
       name: 'Coder pinned to its own group, with room for 3 replicas; workspaces on the other',
       facts: cluster(...cpGroup, ...wsGroup),
@@ -68,6 +76,29 @@ testCheck(check, {
     },
   ],
   warn: [
+    {
+      name: '--users 2000: fewer and smaller replicas than the 2k tier, with the arithmetic',
+      facts: cluster(...cpGroup, ...wsGroup),
+      deployment: deploy(2, { users: 2000 }),
+      summary: 'for 2000 users the validated 2k architecture runs 3 coderd replicas, this deployment 2; each replica requests 2 vCPU / 4 GB, below the tier\'s 4 vCPU / 12 GB; the control-plane nodes hold 0 of the tier\'s 3 replicas of 4 vCPU / 12 GB (the largest has 3.92 vCPU / 14.6 GB allocatable)',
+      remediation: 'size for the 2k tier: coder.replicaCount 3, coder.resources.requests 4000m / 12288Mi (and limits the same), and control-plane nodes with room for them',
+      evidence: {
+        sizing: [
+          '2000 users → the 2k tier',
+          'coderd: 3 replicas × 4 vCPU / 12 GB (you run 2 × 2 vCPU / 4 GB)',
+          'control-plane nodes hold 0 replicas of the tier\'s size',
+          'workspaces: 1200 concurrent (60% of 2000) × 0.1 vCPU / 128 MB = 120 vCPU / 150 GB at the agent\'s minimum; the workspace nodes have 7.84 vCPU / 29.3 GB allocatable on 2 nodes now',
+        ],
+      },
+      threshold: { source: /chart default resources/ },
+    },
+    {
+      name: '--users 12000: beyond the largest validated tier',
+      facts: cluster(...big, ...wsGroup),
+      deployment: deploy(4, { users: 12000, requests: { cpuMillis: 4000, memoryMi: 12288, where: 'values coder.resources.requests' } }),
+      summary: /the control-plane nodes hold 4 of the tier's 10 replicas/,
+      evidence: { sizing: expect.arrayContaining(['12000 users → the 10k tier (the largest validated; 12000 is beyond it)']) },
+    },
     {
       name: 'Coder not pinned to any group',
       facts: cluster(...cpGroup, ...wsGroup),
