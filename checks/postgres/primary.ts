@@ -42,7 +42,9 @@ export default defineCheck({
     if (f.defaultTransactionReadOnly === 'on') {
       return {
         status: 'fail',
-        summary: `New transactions are read-only for ${s.user} in ${s.database} (default_transaction_read_only=on, set by ${f.defaultTransactionReadOnlySource}): Coder's migrations would fail`,
+        // Seen with the real coder server v2.30.0 (test/integration/coder-fidelity.test.ts): lib/pq
+        // begins every transaction READ WRITE, so the migrations run; what runs outside one fails later.
+        summary: `New transactions are read-only for ${s.user} in ${s.database} (default_transaction_read_only=on, set by ${f.defaultTransactionReadOnlySource}): Coder starts, since lib/pq begins its own transactions READ WRITE, but every statement outside them fails at run time ("cannot execute … in a read-only transaction")`,
         remediation: RESET[f.defaultTransactionReadOnlySource]?.(s.user, s.database) ?? `reset default_transaction_read_only where it is set (${f.defaultTransactionReadOnlySource})`,
         evidence,
       };

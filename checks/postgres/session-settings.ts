@@ -107,8 +107,9 @@ export default defineCheck({
       acceptLockTimeoutFromMs: 0,
       acceptIdleSessionTimeoutFromMs: 0,
       acceptIdleInTransactionTimeoutFromMs: 60_000,
+      failStatementTimeoutBelowMs: 20,
       source:
-        'Coder\'s source (coderd/database/migrations, pubsub): each migration file is one statement inside one transaction and replicas wait up to 2 min for the migration lock, the LISTEN connection is idle by design — so any statement_timeout, lock_timeout or idle_session_timeout warns (0: no value is accepted; set one to accept values at least that long); Coder\'s transactions are not idle between statements, so idle_in_transaction_session_timeout of 1 min or more is accepted (our judgement)',
+        'Coder\'s source (coderd/database/migrations, pubsub): each migration file is one statement inside one transaction and replicas wait up to 2 min for the migration lock, the LISTEN connection is idle by design — so any statement_timeout, lock_timeout or idle_session_timeout warns (0: no value is accepted; set one to accept values at least that long); Coder\'s transactions are not idle between statements, so idle_in_transaction_session_timeout of 1 min or more is accepted (our judgement); a statement_timeout under 20 ms fails: the real coder server v2.30.0 refused to start at 2, 5 and 10 ms ("canceling statement due to statement timeout" while migrating) and started at 20, 100 and 300 ms on a fresh PostgreSQL 17 (test/integration/coder-fidelity.test.ts)',
     },
   },
   explain: {
@@ -154,6 +155,16 @@ export default defineCheck({
     const who = `role ${f.user} in database ${f.database}`;
     const notRead = f.storedError ? ` (role and database settings not read: ${f.storedError})` : '';
 
+    const fatal = bad.find((b) => b.name === 'statement_timeout' && b.ms < options.failStatementTimeoutBelowMs);
+    if (fatal) {
+      return {
+        status: 'fail',
+        summary: `Coder's sessions as ${who} would run with statement_timeout=${formatMs(fatal.ms)}, set by ${fatal.places.map((p) => p.where).join(' and ') || 'an unknown source'}: so short that Coder's migrations are cancelled at start-up ("canceling statement due to statement timeout") and it does not start`,
+        remediation: [...fatal.places.map((p) => p.reset), ...(fatal.override ? [fatal.override] : [])].join('; '),
+        evidence,
+        threshold: { value: `fails under ${formatMs(options.failStatementTimeoutBelowMs)}; ${threshold.value}` },
+      };
+    }
     if (bad.length) {
       const list = bad.map((b) => `${b.name}=${formatMs(b.ms)}, set by ${b.places.map((p) => p.where).join(' and ') || 'an unknown source'}`);
       const harm = bad.map((b) => HARM[b.name]);

@@ -65,6 +65,15 @@ testCheck(check, {
       evidence: { statementTimeoutSetBy: 'the connection URL', inUrl: ['statement_timeout=0'] },
     },
   ],
+  fail: [
+    {
+      name: 'a statement_timeout so short that Coder does not start (the real coder server refused at 10 ms)',
+      facts: fact({ statement_timeout: { ms: 1, source: 'user' } }, { stored: [{ scope: 'user', name: 'statement_timeout', value: '1ms' }] }),
+      summary: "Coder's sessions as role coder in database coder would run with statement_timeout=1ms, set by user (role coder): so short that Coder's migrations are cancelled at start-up",
+      remediation: 'ALTER ROLE coder RESET statement_timeout',
+      threshold: { value: /^fails under 20ms; warns on/ },
+    },
+  ],
   warn: [
     {
       name: 'ALTER ROLE coder SET statement_timeout names the role and the statement that resets it',
