@@ -6,6 +6,7 @@ import kubernetesCni from './kubernetes/cni.ts';
 import kubernetesHighAvailability from './kubernetes/high-availability.ts';
 import kubernetesLoadBalancer from './kubernetes/load-balancer.ts';
 import kubernetesNodeGroups from './kubernetes/node-groups.ts';
+import kubernetesRbac from './kubernetes/rbac.ts';
 import kubernetesStorageClass from './kubernetes/storage-class.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import postgresConnect from './postgres/connect.ts';
@@ -27,6 +28,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesHighAvailability,
   kubernetesLoadBalancer,
   kubernetesNodeGroups,
+  kubernetesRbac,
   kubernetesStorageClass,
   kubernetesVersion,
   postgresConnect,

@@ -17,6 +17,9 @@ Targets
                              client certificate or IAM
   -f, --values <file>        the Helm values file for the Coder chart (v1 or v2): gives the
                              profile, the replica count and the database settings (Secrets read)
+  --manifests <file>         the output of helm template: judge exactly these objects instead of
+                             the chart rendered from --values
+  --release-name <name>      the Helm release name (default: coder)
   --coder-version <v>        the Coder version you will install (e.g. 2.18.0); picks thresholds
   --replicas <n>             Coder replicas you will run (default: from --values, else 1)
   --users <n>                size against Coder's validated architecture for n users (1k, 2k,

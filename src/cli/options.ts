@@ -14,6 +14,8 @@ export const OPTIONS = {
   'password-file': { type: 'string' },
   'no-input': { type: 'boolean' },
   values: { type: 'string', short: 'f' },
+  manifests: { type: 'string' },
+  'release-name': { type: 'string' },
   'coder-version': { type: 'string' },
   replicas: { type: 'string' },
   users: { type: 'string' },

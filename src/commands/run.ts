@@ -62,6 +62,8 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
     ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
     ...(canAsk(values, io) ? { askPassword: (q: string) => askHidden(q, io) } : {}),
     values: values.values,
+    ...(values.manifests !== undefined ? { manifests: values.manifests } : {}),
+    ...(values['release-name'] !== undefined ? { releaseName: values['release-name'] } : {}),
     coderVersion: values['coder-version'],
     ...(values.replicas !== undefined ? { replicas: parseReplicas(values.replicas) } : {}),
     ...selectors(values),
@@ -105,7 +107,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
 }
 
 /** Flags that say what to connect to mean nothing when replaying saved facts. */
-const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values'] as const;
+const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values', 'manifests', 'release-name'] as const;
 
 function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined): Session {
   const given = TARGET_FLAGS.find((f) => values[f] !== undefined);

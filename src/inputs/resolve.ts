@@ -41,6 +41,8 @@ export interface Target {
   valuesPostgres?: PgResolution;
   /** How Coder authenticates to the database: "password" or "awsiamrds" (CODER_PG_AUTH, v1 postgres.connector). */
   pgAuth: { value: string; where: string };
+  /** What the chart will create: rendered from the values, or --manifests (helm template output). */
+  chart: { releaseName: string; manifests?: string };
   /** Replicas and pool size Coder will run with (sizing checks need them). */
   deployment: Deployment;
   /** Where this process runs: every measurement taken here names it. */
@@ -60,6 +62,10 @@ export interface TargetOptions {
   controlPlaneSelector?: Record<string, string>;
   /** --workspace-selector: the workspace node group. */
   workspaceSelector?: Record<string, string>;
+  /** --manifests: `helm template` output to judge instead of rendering the chart from the values. */
+  manifests?: string;
+  /** --release-name: the Helm release (names the chart's objects). Default coder. */
+  releaseName?: string;
   /** --password-file: the database password, as Coder v1 reads it from DB_PASSWORD_PATH. */
   passwordFile?: string;
   /** Ask for a password (hidden) when the settings have none; only on an interactive terminal. */
@@ -113,6 +119,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     profile,
     namespace,
     pgAuth,
+    chart: { releaseName: o.releaseName ?? 'coder', ...(o.manifests ? { manifests: o.manifests } : {}) },
     ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas, wiring: values.wiring, postgres: values.postgres }, ...(valuesPostgres ? { valuesPostgres } : {}) } : {}),
     vantage: `this machine (${hostname()})`,
   };

@@ -25,6 +25,7 @@ const target: Target = {
   namespace: 'coder',
   vantage: 'test',
   pgAuth: { value: 'password', where: 'default' },
+  chart: { releaseName: 'coder' },
   deployment: { replicas: 1, replicasSource: 'test' },
 };
 
