@@ -9,6 +9,7 @@ import kubernetesNodeGroups from './kubernetes/node-groups.ts';
 import kubernetesRbac from './kubernetes/rbac.ts';
 import kubernetesStorageClass from './kubernetes/storage-class.ts';
 import kubernetesVersion from './kubernetes/version.ts';
+import kubernetesWorkspaceNamespaces from './kubernetes/workspace-namespaces.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresContrib from './postgres/contrib.ts';
@@ -31,6 +32,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesRbac,
   kubernetesStorageClass,
   kubernetesVersion,
+  kubernetesWorkspaceNamespaces,
   postgresConnect,
   postgresConnections,
   postgresContrib,

@@ -8,6 +8,7 @@ import kubernetesLoadBalancers from './kubernetes/load-balancers.ts';
 import kubernetesNodes from './kubernetes/nodes.ts';
 import kubernetesStorageclasses from './kubernetes/storageclasses.ts';
 import kubernetesVersion from './kubernetes/version.ts';
+import kubernetesWorkspaceNamespaces from './kubernetes/workspace-namespaces.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresExtensions from './postgres/extensions.ts';
 import postgresListenNotify from './postgres/listen-notify.ts';
@@ -28,6 +29,7 @@ export const collectors: CollectorRegistry = {
   [kubernetesNodes.id]: kubernetesNodes,
   [kubernetesStorageclasses.id]: kubernetesStorageclasses,
   [kubernetesVersion.id]: kubernetesVersion,
+  [kubernetesWorkspaceNamespaces.id]: kubernetesWorkspaceNamespaces,
   [postgresConnections.id]: postgresConnections,
   [postgresExtensions.id]: postgresExtensions,
   [postgresListenNotify.id]: postgresListenNotify,
@@ -48,6 +50,7 @@ export type * from './kubernetes/load-balancers.ts';
 export type * from './kubernetes/nodes.ts';
 export type * from './kubernetes/storageclasses.ts';
 export type * from './kubernetes/version.ts';
+export type * from './kubernetes/workspace-namespaces.ts';
 export type * from './postgres/connections.ts';
 export type * from './postgres/extensions.ts';
 export type * from './postgres/listen-notify.ts';

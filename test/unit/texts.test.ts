@@ -11,7 +11,7 @@ import { checkFiles } from '../../scripts/generate.ts';
 const ids = new Set([...checks.map((c) => c.id), ...Object.keys(collectors)]);
 const flags = new Set(Object.entries(OPTIONS).flatMap(([name, o]) => [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])]));
 /** Flags of other programs that checks quote in their advice. */
-const FOREIGN_FLAGS = new Set(['--run-firewall', '--run-router', '--enable-network-policy', '--network-policy', '--namespace', '--context', '--from-file', '--from-literal', '--dry-run']);
+const FOREIGN_FLAGS = new Set(['--run-firewall', '--run-router', '--enable-network-policy', '--network-policy', '--namespace', '--context', '--from-file', '--from-literal', '--dry-run', '--create-namespace']);
 /** Probes that exist (none yet: issue 7 brings them). A text may not send users to one that does not. */
 const PROBES: string[] = [];
 

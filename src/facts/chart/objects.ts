@@ -16,6 +16,8 @@ export interface ChartObjectsFact {
   /** The Coder version the chart was rendered for (its appVersion: the default image tag). */
   appVersion?: string;
   objects: K8sObject[];
+  /** coder.serviceAccount.workspaceNamespaces[].name from the values (rendered or not: workspacePerms may be off). */
+  workspaceNamespaces?: string[];
 }
 
 declare module '../types.ts' {
@@ -51,7 +53,9 @@ export default defineCollector({
     try {
       const values = parseYaml(readFileSync(t.values.path, 'utf8'));
       const objects = renderChart(values as object, { namespace: t.namespace, releaseName: c.releaseName, appVersion, chartVersion: appVersion });
-      return { source: 'values', file: t.values.path, namespace: t.namespace, releaseName: c.releaseName, appVersion, objects };
+      const sa = (values as { coder?: { serviceAccount?: { workspaceNamespaces?: unknown } } })?.coder?.serviceAccount?.workspaceNamespaces;
+      const workspaceNamespaces = Array.isArray(sa) ? sa.map((w) => (w as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string' && n !== '') : [];
+      return { source: 'values', file: t.values.path, namespace: t.namespace, releaseName: c.releaseName, appVersion, objects, workspaceNamespaces };
     } catch (e) {
       // What helm itself would refuse (a required value missing, a wrong type): say it as helm would.
       throw new ClassifiedError('invalid-config', `helm would not render ${t.values.path}: ${(e as Error).message}`, (e as { hint?: string }).hint ?? 'fix the values file (helm template shows the same error)');
