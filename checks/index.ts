@@ -8,6 +8,7 @@ import kubernetesLoadBalancer from './kubernetes/load-balancer.ts';
 import kubernetesNodeGroups from './kubernetes/node-groups.ts';
 import kubernetesRbac from './kubernetes/rbac.ts';
 import kubernetesStorageClass from './kubernetes/storage-class.ts';
+import kubernetesStorageTopology from './kubernetes/storage-topology.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import kubernetesWorkspaceNamespaces from './kubernetes/workspace-namespaces.ts';
 import postgresConnect from './postgres/connect.ts';
@@ -31,6 +32,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesNodeGroups,
   kubernetesRbac,
   kubernetesStorageClass,
+  kubernetesStorageTopology,
   kubernetesVersion,
   kubernetesWorkspaceNamespaces,
   postgresConnect,

@@ -57,6 +57,8 @@ export interface Deployment {
   ha?: HaSettings;
   /** --users: size against Coder's validated architecture for this many users. */
   users?: number;
+  /** A StorageClass the values name for the volumes the chart creates (v1 postgres.default.storageClassName). */
+  storageClass?: { name: string; where: string };
 }
 
 export interface HaSettings {

@@ -109,6 +109,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   if (values?.requests) deployment.requests = values.requests;
   if (values?.service) deployment.service = values.service;
   if (values?.ha) deployment.ha = values.ha;
+  if (values?.storageClass) deployment.storageClass = values.storageClass;
   if (o.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, ...(values?.placement ? { tolerations: values.placement.tolerations } : {}), nodeSelector: o.controlPlaneSelector, source: '--control-plane-selector' };
   else if (values?.placement) deployment.controlPlane = values.placement;
   if (o.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: o.workspaceSelector, source: '--workspace-selector' };

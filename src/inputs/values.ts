@@ -89,6 +89,8 @@ export interface HelmValues {
   postgres: PgSource;
   /** Anti-affinity, spread constraints and the relay URL (v2). */
   ha?: HaSettings;
+  /** The StorageClass the chart's own volumes use, when the values name one (v1 built-in database). */
+  storageClass?: { name: string; where: string };
   /** CODER_PG_AUTH (v2) or postgres.connector (v1): "password" (default) or "awsiamrds". */
   pgAuth: { value: string; where: string };
   /** Idle connections per replica (v2 CODER_PG_CONN_MAX_IDLE), when set. */
@@ -183,6 +185,10 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
     if (pg.useDefault !== undefined) legacyKeys.push('postgres.useDefault (now postgres.default.enable)');
     for (const k of ['timescale', 'storageClassName', 'clusterDomainSuffix', 'serviceAccount']) if (doc[k] !== undefined) legacyKeys.push(`${k} (renamed in 1.21)`);
     const postgres = v1Postgres(pg);
+    // The built-in TimescaleDB's volume (used when no external host is set).
+    const builtIn = isObj(pg.default) ? pg.default : {};
+    const scName = str(builtIn.storageClassName) ?? str(doc.storageClassName);
+    const storageClass = postgres.kind === 'none' && builtIn.enable !== false && scName ? { name: scName, where: str(builtIn.storageClassName) ? 'values postgres.default.storageClassName' : 'values storageClassName (before 1.21)' } : undefined;
     return {
       path,
       shape: 'v1',
@@ -191,6 +197,7 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
       ...(placement ? { placement } : {}),
       ...(requests ? { requests } : {}),
       service,
+      ...(storageClass ? { storageClass } : {}),
       postgres,
       pgAuth: postgres.kind === 'v1' && postgres.connector !== 'postgres' ? { value: postgres.connector, where: 'values postgres.connector' } : { value: 'password', where: 'default (postgres.connector "postgres")' },
       wiring: {

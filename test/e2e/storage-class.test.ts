@@ -2,7 +2,7 @@
 // then real StorageClass objects made default one way or another; removed afterwards.
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
-import { createStorageClass, resetScenario } from '../world/kube/scenario.ts';
+import { applyManifests, createFakeNodes, createStorageClass, resetScenario, waitForNodesReady } from '../world/kube/scenario.ts';
 import { runCheck } from '../helpers/cli.ts';
 
 const kube = inject('kube');
@@ -44,3 +44,25 @@ describe('kubernetes.storage-class against a real kube-apiserver', () => {
     expect(res).toMatchObject({ status: 'error', evidence: { reason: 'forbidden' } });
   });
 });
+
+describe('kubernetes.storage-class: CSI drivers, and kubernetes.storage-topology', () => {
+  it('warns on a CSI provisioner without its CSIDriver object, and passes once the driver is registered', async () => {
+    await createStorageClass(kc, SCENARIO, { name: `${SCENARIO}-ebs`, provisioner: 'ebs.csi.aws.com', isDefault: true, volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true });
+    expect((await run()).res).toMatchObject({ status: 'warn', summary: /names the CSI driver ebs\.csi\.aws\.com, but the cluster has no CSIDriver object for it/ });
+    await applyManifests(kc, SCENARIO, [{ apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: 'ebs.csi.aws.com' }, spec: { attachRequired: true, podInfoOnMount: false } } as never]);
+    expect((await run()).res).toMatchObject({ status: 'pass', evidence: { csiDriver: 'CSIDriver ebs.csi.aws.com is registered', allowVolumeExpansion: true } });
+  });
+
+  it('fails when the default class\'s allowedTopologies exclude every workspace zone', async () => {
+    const ZONE = 'topology.kubernetes.io/zone';
+    const nodes = ['us-east-1a', 'us-east-1b'].map((zone, i) => ({ name: `${SCENARIO}-ws-${i}`, group: { kind: 'eks' as const, name: `${SCENARIO}-ws` }, zone }));
+    await createFakeNodes(kc, SCENARIO, nodes);
+    await waitForNodesReady(kc, nodes.map((n) => n.name));
+    await createStorageClass(kc, SCENARIO, { name: `${SCENARIO}-zonal`, provisioner: 'preflight.test/hostpath', isDefault: true, volumeBindingMode: 'WaitForFirstConsumer', allowedTopologies: [{ key: ZONE, values: ['us-east-1c'] }] });
+    const sel = ['--workspace-selector', `eks.amazonaws.com/nodegroup=${SCENARIO}-ws`];
+    const topo = await runCheck('kubernetes.storage-topology', ['--kubeconfig', kube.kubeconfig, ...sel]);
+    expect(topo.res).toMatchObject({ status: 'fail', summary: `StorageClass ${SCENARIO}-zonal provisions only where ${ZONE} in [us-east-1c], but the 2 workspace nodes are at us-east-1a, us-east-1b: every workspace volume would stay Pending` });
+    expect(topo.code).toBe(3);
+  });
+});
+

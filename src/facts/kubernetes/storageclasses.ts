@@ -1,4 +1,5 @@
 import { defineCollector } from '../collector.ts';
+import { classifyKubeError } from '../../kubernetes/client.ts';
 import { withKube } from '../../kubernetes/with-kube.ts';
 
 export interface StorageClassFact {
@@ -9,11 +10,21 @@ export interface StorageClassFact {
   volumeBindingMode: string;
   reclaimPolicy: string;
   allowVolumeExpansion: boolean;
+  /** allowedTopologies[].matchLabelExpressions: where its volumes may be provisioned (empty: anywhere). */
+  allowedTopologies: { key: string; values: string[] }[][];
+}
+
+export interface StorageClassesFact {
+  items: StorageClassFact[];
+  /** Names of the CSIDriver objects (registered CSI drivers); null when they could not be listed. */
+  csiDrivers: string[] | null;
+  /** Why csiDrivers is null. */
+  csiDriversError?: string;
 }
 
 declare module '../types.ts' {
   interface FactMap {
-    'kubernetes.storageclasses': { items: StorageClassFact[] };
+    'kubernetes.storageclasses': StorageClassesFact;
   }
 }
 
@@ -24,7 +35,8 @@ export default defineCollector({
   timeoutMs: 10_000,
   collect: (ctx) =>
     withKube(ctx, 'list storageclasses.storage.k8s.io', async (k8s, kc) => {
-      const list = await kc.makeApiClient(k8s.StorageV1Api).listStorageClass();
+      const storage = kc.makeApiClient(k8s.StorageV1Api);
+      const [list, drivers] = await Promise.all([storage.listStorageClass(), storage.listCSIDriver().then((d) => ({ ok: d }), (e: unknown) => ({ err: e }))]);
       const items = list.items.map((sc) => ({
         name: sc.metadata?.name ?? '',
         provisioner: sc.provisioner,
@@ -32,7 +44,9 @@ export default defineCollector({
         volumeBindingMode: sc.volumeBindingMode ?? 'Immediate',
         reclaimPolicy: sc.reclaimPolicy ?? 'Delete',
         allowVolumeExpansion: sc.allowVolumeExpansion ?? false,
+        allowedTopologies: (sc.allowedTopologies ?? []).map((t) => (t.matchLabelExpressions ?? []).map((e) => ({ key: e.key, values: e.values ?? [] }))).filter((t) => t.length > 0),
       }));
-      return { items: items.sort((a, b) => a.name.localeCompare(b.name)) };
+      const csi = 'ok' in drivers ? { csiDrivers: drivers.ok.items.map((d) => d.metadata?.name ?? '').sort() } : { csiDrivers: null, csiDriversError: classifyKubeError(drivers.err).message };
+      return { items: items.sort((a, b) => a.name.localeCompare(b.name)), ...csi };
     }),
 });

@@ -377,6 +377,8 @@ export interface StorageClassSpec {
   allowVolumeExpansion?: boolean;
   parameters?: Record<string, string>;
   isDefault?: boolean;
+  /** allowedTopologies: one term of matchLabelExpressions. */
+  allowedTopologies?: { key: string; values: string[] }[];
 }
 
 export async function createStorageClass(kc: KubeConfig, scenario: string, s: StorageClassSpec): Promise<void> {
@@ -388,6 +390,7 @@ export async function createStorageClass(kc: KubeConfig, scenario: string, s: St
       reclaimPolicy: s.reclaimPolicy ?? 'Delete',
       allowVolumeExpansion: s.allowVolumeExpansion,
       parameters: s.parameters,
+      ...(s.allowedTopologies ? { allowedTopologies: [{ matchLabelExpressions: s.allowedTopologies }] } : {}),
     },
   });
 }
@@ -475,6 +478,7 @@ const RESET_KINDS: [apiVersion: string, kind: string][][] = [
     ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
     ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
     ['storage.k8s.io/v1', 'StorageClass'],
+    ['storage.k8s.io/v1', 'CSIDriver'],
   ],
   [
     ['v1', 'Node'],
