@@ -18,6 +18,7 @@ import postgresReadOnly from './postgres/read-only.ts';
 import postgresSchema from './postgres/schema.ts';
 import postgresServer from './postgres/server.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
+import postgresUrl from './postgres/url.ts';
 import valuesPgWiring from './values/pg-wiring.ts';
 
 export const collectors: CollectorRegistry = {
@@ -39,6 +40,7 @@ export const collectors: CollectorRegistry = {
   [postgresSchema.id]: postgresSchema,
   [postgresServer.id]: postgresServer,
   [postgresSessionSettings.id]: postgresSessionSettings,
+  [postgresUrl.id]: postgresUrl,
   [valuesPgWiring.id]: valuesPgWiring,
 };
 
@@ -60,4 +62,5 @@ export type * from './postgres/read-only.ts';
 export type * from './postgres/schema.ts';
 export type * from './postgres/server.ts';
 export type * from './postgres/session-settings.ts';
+export type * from './postgres/url.ts';
 export type * from './values/pg-wiring.ts';

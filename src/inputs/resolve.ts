@@ -6,7 +6,7 @@ import type { Deployment } from '../engine/types.ts';
 import type { FailureReason } from '../errors.ts';
 import type { Redactor } from '../redact.ts';
 import { resolveKube, type KubeResolution } from './kubeconfig.ts';
-import { parsePostgresUrl, type PgSettings } from './pgurl.ts';
+import { parsePgConnString, passwordCandidates, URL_FACT, type PgSettings, type PgSyntax } from './pgurl.ts';
 import { BASELINE_PROFILE, profileFromVersion, type Profile } from './profile.ts';
 import { ConfigError, fileProblem } from '../errors.ts';
 import { readHelmValues, type HelmValues, type KeyRef, type PgSource, type SecretRef } from './values.ts';
@@ -23,6 +23,10 @@ export type PgResolution =
       hint: string;
       /** The fact whose check tells this cause (values.pg-wiring for a Secret or key the values point at that is missing). */
       causedBy?: string;
+      /** A connection string Coder refuses: what is wrong and where (postgres.url tells it). */
+      syntax?: PgSyntax;
+      /** Where the chart takes the refused string from (a Secret, a ConfigMap), as for 'configured'. */
+      from?: string;
     };
 
 /** The fact that owns failures of the values file's database wiring. */
@@ -126,10 +130,22 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   };
 }
 
-function configured(url: string, source: string, redactor: Redactor, secret?: SecretValueReport): Extract<PgResolution, { state: 'configured' }> {
-  const settings = parsePostgresUrl(url, source);
-  redactor.add(settings.password);
-  return { state: 'configured', settings, ...(secret ? { secret } : {}) };
+/**
+ * Read a connection string as Coder will. One Coder refuses is not a usage error: it is the
+ * finding of postgres.url-syntax (fact postgres.url), so it shows in every report format; the
+ * resolution carries what is wrong and where (no secret), and every check that needs the
+ * database points there. Whatever may be its password is registered with the redactor first.
+ */
+function configured(url: string, source: string, redactor: Redactor, secret?: SecretValueReport): Extract<PgResolution, { state: 'configured' | 'unresolved' }> {
+  for (const candidate of passwordCandidates(url)) redactor.add(candidate);
+  const parsed = parsePgConnString(url, source);
+  if (!parsed.ok) {
+    redactor.add(url);
+    redactor.add(url.trim());
+    return { state: 'unresolved', reason: 'invalid-config', message: parsed.message, hint: parsed.hint, causedBy: URL_FACT, syntax: parsed.syntax };
+  }
+  redactor.add(parsed.settings.password);
+  return { state: 'configured', settings: parsed.settings, ...(secret ? { secret } : {}) };
 }
 
 /** The password from --password-file, else asked for on a terminal, when the settings carry none. */

@@ -133,10 +133,11 @@ describe('bad input: one line, a hint, exit 2', () => {
     writeFileSync(join(d, 'kc'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\ncurrent-context: a\n');
     expectUsageError(await runCli(['--kubeconfig', join(d, 'kc'), '--context', 'prod']), /context "prod" is not in the kubeconfig/);
   });
-  it('an invalid database URL, without echoing the password', async () => {
-    const r = await runCli(['--postgres-url', 'postgres://coder:pa%zzword@db/coder']);
-    expectUsageError(r, /invalid escape in its password/);
-    expect(r.stderr).not.toContain('pa%zzword');
+  it('an invalid database URL is postgres.url-syntax\'s fail (exit 3, in the report), without echoing the password', async () => {
+    const r = await runCli(['--postgres-url', 'postgres://coder:pa%zzword@db/coder', '--check', 'postgres.url-syntax', '-o', 'json']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({ id: 'postgres.url-syntax', status: 'fail', summary: expect.stringMatching(/a '%' at position 20, in the password, is not followed by two hex digits/) });
+    for (const piece of ['pa%zzword', 'zzword']) expect(r.stdout + r.stderr).not.toContain(piece);
   });
 });
 

@@ -1,10 +1,10 @@
 // The built CLI against real PostgreSQL servers of the world: passes, definite failures,
 // unreachable servers — and the password never appears in any output.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
+import { startPostgres, stopPostgres, withClient, type PgInstance } from '../world/postgres.ts';
 import { freePort } from '../world/proc.ts';
 import { cleanEnv, resultOf, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import type { Report } from '../../src/report/model.ts';
@@ -192,11 +192,23 @@ describe('client certificates (mTLS) and the sslrootcert file', () => {
     expect(res.remediation).toMatch(/sslrootcert path/);
   });
 
-  it('fails when the sslcert file cannot be read, naming the path', async () => {
+  it('ignores an sslcert file that does not exist, as lib/pq does: the server then asks for the certificate it did not get', async () => {
     const missing = join(dir, 'no-such-client.crt');
     const { r, report } = await runConnect(['--postgres-url', mtlsUrl({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert, sslcert: missing, sslkey: clientCert().key })]);
     expect(r.code).toBe(3);
-    expect(pgResult(report).summary).toBe(`Coder could not connect: cannot read sslcert ${missing}: ENOENT`);
+    expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'unauthorized', cause: 'client-cert' } });
+    expect(pgResult(report).summary).toMatch(/requires a valid client certificate/);
+  });
+
+  it('fails on a client key others may read, as lib/pq refuses it', async () => {
+    const loose = join(dir, 'loose.key');
+    writeFileSync(loose, readFileSync(clientCert().key));
+    chmodSync(loose, 0o644);
+    const { r, report } = await runConnect(['--postgres-url', withCert({ sslmode: 'verify-full', sslrootcert: mtls.tlsFiles!.caCert }).replace(encodeURIComponent(clientCert().key), encodeURIComponent(loose))]);
+    expect(r.code).toBe(3);
+    expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { cause: 'sslkey-invalid' } });
+    expect(pgResult(report).summary).toMatch(/readable by others \(mode 0644\)/);
+    expect(pgResult(report).remediation).toMatch(/chmod 0600/);
   });
 
   it('with sslmode=require, drops an sslrootcert that does not exist (as lib/pq does) and connects unverified', async () => {
@@ -221,5 +233,66 @@ describe('client certificates (mTLS) and the sslrootcert file', () => {
     expect(r.code).toBe(3);
     expect(pgResult(report)).toMatchObject({ status: 'fail', evidence: { reason: 'invalid-config' } });
     expect(pgResult(report).summary).toBe(`Coder could not connect: cannot read sslrootcert ${unreadable}: EISDIR`);
+  });
+});
+
+describe('postgres.url-syntax: the URL as Coder parses it, in every report format', () => {
+  /** The run users make: every PostgreSQL check. */
+  const runPg = (args: string[], env?: NodeJS.ProcessEnv) => runJson([...args, '--check', 'postgres'], env);
+
+  it('a URL Coder refuses is the check\'s fail (exit 3, not a usage error), with the cause and position, and the others point to it', async () => {
+    const pw = 'Zq8@w{Lm3x';
+    const bad = `postgres://coder:${pw}@127.0.0.1:${plain.port}/coder?sslmode=disable`;
+    const d = tmp();
+    const r = await runCli(['--postgres-url', bad, '--check', 'postgres', '-o', 'table', '-o', `json=${join(d, 'r.json')}`, '-o', `junit=${join(d, 'j.xml')}`, '-o', `markdown=${join(d, 'r.md')}`, '-o', `sarif=${join(d, 'r.sarif')}`]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/FAIL .*postgres\.url-syntax/);
+    const report = JSON.parse(readFileSync(join(d, 'r.json'), 'utf8')) as Report;
+    const us = resultOf(report, 'postgres.url-syntax');
+    // Coder splits at the first '@' and escapes only what precedes it: the '{' after it stays, and url.Parse refuses it.
+    expect(us).toMatchObject({ status: 'fail', evidence: { kind: 'unescaped-in-password', position: 23, encoded: '%7B' } });
+    expect(us.summary).toBe("Coder would refuse the URL from --postgres-url: '{' (left brace) at position 23, in the password");
+    expect(resultOf(report, 'postgres.connect').summary).toBe('Not evaluated: postgres.url is misconfigured — see postgres.url-syntax');
+    for (const id of ['postgres.version', 'postgres.privileges']) expect(resultOf(report, id).summary).toMatch(/see postgres\.url-syntax$/);
+    for (const f of ['r.json', 'j.xml', 'r.md', 'r.sarif']) expect(readFileSync(join(d, f), 'utf8')).toMatch(/position 23/);
+    for (const out of [r.stdout, r.stderr, ...['r.json', 'j.xml', 'r.md', 'r.sarif'].map((f) => readFileSync(join(d, f), 'utf8'))]) {
+      for (const piece of [pw, 'Zq8@w', 'w{Lm3x', 'Lm3x', encodeURIComponent(pw)]) expect(out).not.toContain(piece);
+    }
+  });
+
+  it('a trailing newline in CODER_PG_CONNECTION_URL (a Secret made with echo): Coder refuses it, and so do we', async () => {
+    const { r, report } = await runPg([], cleanEnv({ CODER_PG_CONNECTION_URL: `${url(plain, '?sslmode=disable')}\n` }));
+    expect(r.code).toBe(3);
+    const us = resultOf(report, 'postgres.url-syntax');
+    expect(us).toMatchObject({ status: 'fail', evidence: { kind: 'control-character' } });
+    expect(us.summary).toMatch(/^Coder would refuse the URL from CODER_PG_CONNECTION_URL: it ends with a line feed \(\\n\) at position \d+ of \d+/);
+    expect(us.remediation).toMatch(/printf '%s'/);
+    expectNoSecret(r, plain);
+  });
+
+  it('a password Coder escapes itself connects (as Coder does), with a warning that names the characters, not the password', async () => {
+    const pw = `Hk4#p{Tz9-${Date.now() % 10_000}`;
+    await withClient(plain.urls.superuser, async (c) => {
+      await c.query(`CREATE ROLE escaped LOGIN PASSWORD '${pw}'`);
+      await c.query('GRANT CONNECT ON DATABASE coder TO escaped');
+    });
+    const { r, report } = await runJson(['--postgres-url', `postgres://escaped:${pw}@127.0.0.1:${plain.port}/coder?sslmode=disable`, '--check', 'postgres.url-syntax', '--check', 'postgres.connect']);
+    expect(r.code).toBe(0);
+    const us = resultOf(report, 'postgres.url-syntax');
+    expect(us.status).toBe('warn');
+    expect(us.summary).toBe("The URL from --postgres-url: the password has 2 characters a URL must encode — '#' (number sign) at position 23 (write %23), '{' (left brace) at position 25 (write %7B): Coder encodes them itself (escapePostgresURLUserInfo), but psql, pg_dump and other tools reading the same Secret do not");
+    expect(resultOf(report, 'postgres.connect')).toMatchObject({ status: 'pass', evidence: { user: 'escaped' } });
+    for (const piece of [pw, 'Hk4#', 'p{Tz9', encodeURIComponent(pw)]) {
+      expect(r.stdout).not.toContain(piece);
+      expect(r.stderr).not.toContain(piece);
+    }
+  });
+
+  it('a parameter lib/pq passes on and PostgreSQL refuses: url-syntax fails on it, and the server really refuses', async () => {
+    const { r, report } = await runJson(['--postgres-url', url(plain, '?sslmode=disable&channel_binding=require'), '--check', 'postgres.url-syntax', '--check', 'postgres.connect']);
+    expect(r.code).toBe(3);
+    expect(resultOf(report, 'postgres.url-syntax').summary).toMatch(/"channel_binding" is a libpq connection option that lib\/pq does not know/);
+    const co = resultOf(report, 'postgres.connect');
+    expect(co).toMatchObject({ status: 'fail', evidence: { cause: 'parameter-rejected', parameter: 'channel_binding', code: '42704' } });
   });
 });

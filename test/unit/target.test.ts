@@ -9,7 +9,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { tlsOptions } from '../../src/postgres/connect.ts';
 import { Redactor } from '../../src/redact.ts';
 import { resolveKube } from '../../src/inputs/kubeconfig.ts';
-import { describePg, effectiveSslMode, parsePostgresUrl } from '../../src/inputs/pgurl.ts';
+import { describePg, effectiveSslMode, parsePgConnString, parsePostgresUrl } from '../../src/inputs/pgurl.ts';
 import { profileFromVersion } from '../../src/inputs/profile.ts';
 import { resolveTarget } from '../../src/inputs/resolve.ts';
 import { readHelmValues } from '../../src/inputs/values.ts';
@@ -39,7 +39,9 @@ describe('PostgreSQL URLs, as Coder (lib/pq) reads them', () => {
     expect(parsePostgresUrl("host=db password='a b\\'c'", 'x').password).toBe("a b'c");
   });
   it('reports sslmodes lib/pq does not support, exactly as Coder would fail', () => {
-    const s = parsePostgresUrl('postgres://u@h/db?sslmode=prefer', 'x');
+    const r = parsePgConnString('postgres://u@h/db?sslmode=prefer', 'x');
+    expect(r).toMatchObject({ ok: false, syntax: { problems: [{ kind: 'sslmode-unsupported' }] } });
+    const s = { ...parsePostgresUrl('postgres://u@h/db', 'x'), sslmodeRaw: 'prefer' };
     expect(effectiveSslMode(s)).toEqual({ unsupported: 'unsupported sslmode "prefer"; only "require" (default), "verify-full", "verify-ca", and "disable" supported' });
     expect(() => tlsOptions(s)).toThrow(/Coder would refuse/);
   });
@@ -47,11 +49,17 @@ describe('PostgreSQL URLs, as Coder (lib/pq) reads them', () => {
     expect(tlsOptions(parsePostgresUrl('postgres://u@h/d?sslmode=disable', 'x')).ssl).toBe(false);
     expect(tlsOptions(parsePostgresUrl('postgres://u@h/d', 'x')).ssl).toMatchObject({ rejectUnauthorized: false });
     const dir = tmp();
-    writeFileSync(join(dir, 'ca.pem'), 'CA');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(dir, 'ca.pem'), pem);
     const req = tlsOptions(parsePostgresUrl(`postgres://u@h/d?sslrootcert=${join(dir, 'ca.pem')}`, 'x'));
     expect(req.sslmode).toBe('verify-ca'); // require + a readable root cert verifies the chain
+    expect(req.verify).toEqual({ chain: true, hostname: 'h' }); // and, for a host name, the name (lib/pq's SNI)
     const full = tlsOptions(parsePostgresUrl(`postgres://u@h/d?sslmode=verify-full&sslrootcert=${join(dir, 'ca.pem')}`, 'x'));
-    expect(full.ssl).toMatchObject({ rejectUnauthorized: true, servername: 'h', ca: 'CA' });
+    expect(full.ssl).toMatchObject({ ca: pem });
+    expect(full.verify).toEqual({ chain: true, hostname: 'h' });
+    expect(tlsOptions(parsePostgresUrl(`postgres://u@127.0.0.1/d?sslmode=verify-ca&sslrootcert=${join(dir, 'ca.pem')}`, 'x')).verify).toEqual({ chain: true, hostname: null });
+    writeFileSync(join(dir, 'not.pem'), 'CA');
+    expect(() => tlsOptions(parsePostgresUrl(`postgres://u@h/d?sslmode=verify-full&sslrootcert=${join(dir, 'not.pem')}`, 'x'))).toThrow(/couldn't parse pem/);
   });
   it('never shows the password when described', () => {
     expect(describePg(parsePostgresUrl('postgres://coder:hunter22@h/d', 'x'))).toBe('postgres://coder:[REDACTED]@h:5432/d');

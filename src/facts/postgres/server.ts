@@ -1,6 +1,7 @@
 // The connection Coder would open (lib/pq's rules), and the server's version. Every other
 // postgres.* fact builds on this one.
 import { defineCollector } from '../collector.ts';
+import { URL_FACT } from '../../inputs/pgurl.ts';
 import { pgSession } from '../../postgres/session.ts';
 
 export interface PostgresServerFact {
@@ -33,6 +34,10 @@ export default defineCollector({
   id: 'postgres.server',
   timeoutMs: 10_000,
   async collect(ctx) {
+    // The string first, as Coder reads it: one Coder refuses is told once, by postgres.url-syntax.
+    // (Not for a Secret that could not be read: that cause is this fact's own, told by postgres.connect.)
+    const pg = ctx.target.postgres;
+    if (pg.state === 'configured' || (pg.state === 'unresolved' && pg.syntax)) await ctx.need(URL_FACT);
     const session = await pgSession(ctx);
     const s = session.settings;
     const row = await session.row<{ num: string; ver: string; full: string; ssl: boolean | null }>(

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import check from '../../../../checks/postgres/connect.ts';
 import type { PostgresServerFact } from '../../../../src/facts/postgres/server.ts';
 import { failed, testCheck, type CheckCase } from '../../../helpers/check-tester.ts';
@@ -58,4 +58,20 @@ testCheck(check, {
       check: (r) => expect(r.remediation).toBe('pass --postgres-url'),
     },
   ],
+});
+
+describe('every cause the connection can fail with gets the status its explain text gives', async () => {
+  const { CAUSE_REASON } = await import('../../../../src/postgres/connect.ts');
+  const { runCase } = await import('../../../helpers/check-tester.ts');
+  // Refusals that do not depend on where we connect from are fails; not reaching the server is an error.
+  const ERRORS = new Set(['dns', 'refused', 'timeout', 'connection-closed', 'server-starting', 'server-error', 'other']);
+  for (const [cause, reason] of Object.entries(CAUSE_REASON)) {
+    it(`${cause} → ${ERRORS.has(cause) ? 'error' : 'fail'}`, async () => {
+      const r = await runCase(check, { facts: { 'postgres.server': failed(reason, `the ${cause} message`, { hint: `the ${cause} hint`, detail: { cause } }) } });
+      expect(r.status).toBe(ERRORS.has(cause) ? 'error' : 'fail');
+      expect(r.summary).toContain(`the ${cause} message`);
+      expect(r.remediation).toContain(`the ${cause} hint`);
+      expect(r.evidence).toMatchObject({ cause });
+    });
+  }
 });
