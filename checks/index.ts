@@ -20,6 +20,7 @@ import postgresPasswordSecret from './postgres/password-secret.ts';
 import postgresPrimary from './postgres/primary.ts';
 import postgresPrivileges from './postgres/privileges.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
+import postgresTls from './postgres/tls.ts';
 import postgresUrlSyntax from './postgres/url-syntax.ts';
 import postgresVersion from './postgres/version.ts';
 import valuesPgUrlWired from './values/pg-url-wired.ts';
@@ -45,6 +46,7 @@ export const checks: readonly AnyCheck[] = [
   postgresPrimary,
   postgresPrivileges,
   postgresSessionSettings,
+  postgresTls,
   postgresUrlSyntax,
   postgresVersion,
   valuesPgUrlWired,

@@ -18,6 +18,7 @@ import postgresReadOnly from './postgres/read-only.ts';
 import postgresSchema from './postgres/schema.ts';
 import postgresServer from './postgres/server.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
+import postgresTls from './postgres/tls.ts';
 import postgresUrl from './postgres/url.ts';
 import valuesPgWiring from './values/pg-wiring.ts';
 
@@ -40,6 +41,7 @@ export const collectors: CollectorRegistry = {
   [postgresSchema.id]: postgresSchema,
   [postgresServer.id]: postgresServer,
   [postgresSessionSettings.id]: postgresSessionSettings,
+  [postgresTls.id]: postgresTls,
   [postgresUrl.id]: postgresUrl,
   [valuesPgWiring.id]: valuesPgWiring,
 };
@@ -62,5 +64,6 @@ export type * from './postgres/read-only.ts';
 export type * from './postgres/schema.ts';
 export type * from './postgres/server.ts';
 export type * from './postgres/session-settings.ts';
+export type * from './postgres/tls.ts';
 export type * from './postgres/url.ts';
 export type * from './values/pg-wiring.ts';

@@ -1,79 +1,172 @@
 // A small PKI for one PostgreSQL of the test world, made with the system's openssl: a CA, a server
-// certificate for 127.0.0.1/localhost, and client certificates whose CN is the role name (mTLS).
+// certificate (by default for 127.0.0.1/localhost; other kinds on request: expired, expiring soon,
+// for another host, CN only), client certificates whose CN is the role name (mTLS), and a second CA
+// that signed nothing the server trusts, with client certificates of its own (rejected by the server).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Account } from '../proc.ts';
+
+/**
+ * Which server certificate the server presents; every kind is signed by the instance's CA (ca.crt).
+ * - 'good' (default): CN=localhost, SANs IP:127.0.0.1 and DNS:localhost, valid for 10 years.
+ * - 'expired': the same names, valid from 400 days ago until 2 days ago (EXPIRED_DAYS_AGO).
+ * - 'expiring-soon': the same names, valid until EXPIRING_SOON_DAYS (10) days from now.
+ * - 'wrong-host': CN and the only SAN are DNS:db.wrong-host.invalid (WRONG_HOST_NAME): nothing for
+ *   127.0.0.1 or localhost, so verify-full fails there and verify-ca / require connect.
+ * - 'cn-only': CN=localhost and no subjectAltName at all. Go's crypto/tls (Coder's lib/pq) ignores
+ *   the CN, so verify-full to host localhost fails for Coder; Node's tls falls back to the CN and
+ *   passes (for an IP host neither uses the CN).
+ */
+export type PgServerCertKind = 'good' | 'expired' | 'expiring-soon' | 'wrong-host' | 'cn-only';
+export const PG_SERVER_CERT_KINDS: readonly PgServerCertKind[] = ['good', 'expired', 'expiring-soon', 'wrong-host', 'cn-only'];
+export const WRONG_HOST_NAME = 'db.wrong-host.invalid';
+export const EXPIRING_SOON_DAYS = 10;
+export const EXPIRED_DAYS_AGO = 2;
 
 export interface PgTlsFiles {
   /** CA that signed the server and client certificates: give it to clients as sslrootcert. */
   caCert: string;
   serverCert: string;
   serverKey: string;
+  /** What kind of certificate serverCert is. */
+  serverCertKind: PgServerCertKind;
+  /** serverCert's notAfter, ISO 8601. */
+  serverCertNotAfter: string;
+  /** A second CA that signed nothing this server trusts or presents (as sslrootcert: verification fails). */
+  otherCaCert: string;
   /** Client certificate/key for the `coder` role (CN=coder); only with tls 'mtls'. */
   clientCert?: string;
   clientKey?: string;
   /** Client certificates per role name (CN=<role>); only with tls 'mtls'. */
   clients?: Record<string, { cert: string; key: string }>;
+  /**
+   * Client certificates per role name (CN=<role>) signed by otherCaCert, which the server does not
+   * trust: the server aborts the TLS handshake (alert "unknown ca"). Only with tls 'mtls'.
+   */
+  untrustedClients?: Record<string, { cert: string; key: string }>;
+}
+
+export interface PgPkiOptions {
+  /** Default 'good'. */
+  serverCert?: PgServerCertKind;
 }
 
 const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+const DAY_MS = 86_400_000;
 
-function openssl(args: string[], cwd: string): void {
+function openssl(args: string[], cwd: string): string {
   try {
-    execFileSync('openssl', args, { cwd, stdio: 'pipe' });
+    return execFileSync('openssl', args, { cwd, stdio: 'pipe', encoding: 'utf8' });
   } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
+    const err = e as { stderr?: Buffer | string; message: string };
     throw new Error(`openssl ${args[0]} failed: ${err.stderr?.toString().trim() || err.message}`);
   }
 }
 
-function sign(dir: string, name: string, subject: string, extensions: string): { cert: string; key: string } {
+function makeCa(dir: string, name: string, cn: string): void {
+  openssl(
+    ['req', '-x509', '-new', ...KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '3650', '-sha256',
+      '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    dir,
+  );
+  chmodSync(join(dir, `${name}.key`), 0o600);
+}
+
+/** openssl ca's date form, YYYYMMDDHHMMSSZ (UTC). */
+const caDate = (d: Date) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Sign a new key's CSR with `ca` (ca.crt/ca.key or other-ca.*). With `validity` the dates are set
+ * exactly with `openssl ca -startdate/-enddate` (OpenSSL 3.0's `x509 -req` has only -days, which
+ * cannot go negative; -not_before/-not_after came in 3.4); otherwise `x509 -req -days 3650`.
+ */
+function sign(dir: string, name: string, subject: string, extensions: string, ca = 'ca', validity?: { from: Date; to: Date }): { cert: string; key: string } {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, extensions);
   openssl(['req', '-new', ...KEY, '-keyout', key, '-out', csr, '-subj', subject], dir);
-  openssl(
-    ['x509', '-req', '-in', csr, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-      '-days', '3650', '-sha256', '-extfile', ext, '-out', cert],
-    dir,
-  );
+  const serial = randomBytes(8).toString('hex');
+  if (!validity) {
+    openssl(
+      ['x509', '-req', '-in', csr, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', `0x${serial}`,
+        '-days', '3650', '-sha256', '-extfile', ext, '-out', cert],
+      dir,
+    );
+  } else {
+    // openssl ca wants a database, a serial file and a policy; a throwaway one per certificate.
+    const db = join(dir, `${name}.ca-db`);
+    mkdirSync(db, { recursive: true });
+    writeFileSync(join(db, 'index.txt'), '');
+    writeFileSync(join(db, 'serial'), `${serial}\n`);
+    const cnf = join(db, 'ca.cnf');
+    writeFileSync(
+      cnf,
+      ['[ca]', 'default_ca = world', '[world]', `database = ${join(db, 'index.txt')}`, `new_certs_dir = ${db}`, `serial = ${join(db, 'serial')}`,
+        'default_md = sha256', 'policy = any', 'unique_subject = no', 'copy_extensions = none', '[any]', 'commonName = supplied', ''].join('\n'),
+    );
+    openssl(
+      ['ca', '-batch', '-notext', '-config', cnf, '-cert', `${ca}.crt`, '-keyfile', `${ca}.key`, '-in', csr, '-out', cert,
+        '-startdate', caDate(validity.from), '-enddate', caDate(validity.to), '-extfile', ext],
+      dir,
+    );
+  }
   chmodSync(key, 0o600);
   return { cert, key };
 }
 
+const SERVER_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n';
+const CLIENT_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
+
+function serverCertSpec(kind: PgServerCertKind, now: Date): { subject: string; ext: string; validity?: { from: Date; to: Date } } {
+  const localNames = `${SERVER_EXT}subjectAltName=IP:127.0.0.1,DNS:localhost\n`;
+  switch (kind) {
+    case 'good':
+      return { subject: '/CN=localhost', ext: localNames };
+    case 'expired':
+      return { subject: '/CN=localhost', ext: localNames, validity: { from: new Date(now.getTime() - 400 * DAY_MS), to: new Date(now.getTime() - EXPIRED_DAYS_AGO * DAY_MS) } };
+    case 'expiring-soon':
+      return { subject: '/CN=localhost', ext: localNames, validity: { from: new Date(now.getTime() - DAY_MS), to: new Date(now.getTime() + EXPIRING_SOON_DAYS * DAY_MS) } };
+    case 'wrong-host':
+      return { subject: `/CN=${WRONG_HOST_NAME}`, ext: `${SERVER_EXT}subjectAltName=DNS:${WRONG_HOST_NAME}\n` };
+    case 'cn-only':
+      return { subject: '/CN=localhost', ext: SERVER_EXT };
+  }
+}
+
 /**
- * Write ca.crt/ca.key, server.crt/server.key (owned by `serverAccount`, mode 0600, as PostgreSQL
- * demands) and, for each name in `clientRoles`, <role>.crt/<role>.key with CN=<role>.
+ * Write ca.crt/ca.key, other-ca.crt/other-ca.key, server.crt/server.key (owned by `serverAccount`,
+ * mode 0600, as PostgreSQL demands; of the kind opts.serverCert asks for) and, for each name in
+ * `clientRoles`, <role>.crt/<role>.key with CN=<role> signed by ca, and untrusted-<role>.* signed
+ * by other-ca.
  */
-export function makePgPki(dir: string, serverAccount: Account | undefined, clientRoles: string[]): PgTlsFiles {
-  openssl(
-    ['req', '-x509', '-new', ...KEY, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-sha256',
-      '-subj', '/CN=coder-preflight test world CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
-    dir,
-  );
-  chmodSync(join(dir, 'ca.key'), 0o600);
-  const server = sign(
-    dir,
-    'server',
-    '/CN=localhost',
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
-  );
+export function makePgPki(dir: string, serverAccount: Account | undefined, clientRoles: string[], opts: PgPkiOptions = {}): PgTlsFiles {
+  const kind = opts.serverCert ?? 'good';
+  if (!PG_SERVER_CERT_KINDS.includes(kind)) throw new Error(`unknown server certificate kind "${kind}" (one of ${PG_SERVER_CERT_KINDS.join(', ')})`);
+  makeCa(dir, 'ca', 'coder-preflight test world CA');
+  makeCa(dir, 'other-ca', 'coder-preflight test world other CA (trusted by nobody)');
+  const spec = serverCertSpec(kind, new Date());
+  const server = sign(dir, 'server', spec.subject, spec.ext, 'ca', spec.validity);
   if (serverAccount && (process.getuid?.() ?? 1) === 0) chownSync(server.key, serverAccount.uid, serverAccount.gid);
-  const files: PgTlsFiles = { caCert: join(dir, 'ca.crt'), serverCert: server.cert, serverKey: server.key };
+  const notAfter = openssl(['x509', '-in', server.cert, '-noout', '-enddate'], dir).trim().replace(/^notAfter=/, '');
+  const files: PgTlsFiles = {
+    caCert: join(dir, 'ca.crt'),
+    serverCert: server.cert,
+    serverKey: server.key,
+    serverCertKind: kind,
+    serverCertNotAfter: new Date(notAfter).toISOString(),
+    otherCaCert: join(dir, 'other-ca.crt'),
+  };
   if (clientRoles.length > 0) {
     files.clients = {};
+    files.untrustedClients = {};
     for (const role of clientRoles) {
-      files.clients[role] = sign(
-        dir,
-        `client-${role}`,
-        `/CN=${role}`,
-        'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
-      );
+      files.clients[role] = sign(dir, `client-${role}`, `/CN=${role}`, CLIENT_EXT);
+      files.untrustedClients[role] = sign(dir, `untrusted-client-${role}`, `/CN=${role}`, CLIENT_EXT, 'other-ca');
     }
     const coder = files.clients['coder'];
     if (coder) {
