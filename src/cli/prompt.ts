@@ -10,10 +10,13 @@ export function canAsk(values: Values, io: Io): boolean {
 /** Read one line from the terminal without echoing it; Ctrl-C aborts, Enter alone gives "". */
 export function askHidden(question: string, io: Io, timeoutMs = 120_000): Promise<string | undefined> {
   const stdin = process.stdin;
+  // Raw mode (no echo) first: what is typed while the question is being written is not shown.
+  const wasRawAtStart = stdin.isRaw;
+  stdin.setRawMode(true);
   io.stderr.write(question);
   return new Promise((resolve) => {
     let answer = '';
-    const wasRaw = stdin.isRaw;
+    const wasRaw = wasRawAtStart;
     const done = (fn: () => void) => {
       clearTimeout(timer);
       stdin.off('data', onData);
@@ -34,7 +37,6 @@ export function askHidden(question: string, io: Io, timeoutMs = 120_000): Promis
     };
     const timer = setTimeout(() => done(() => resolve(undefined)), timeoutMs);
     timer.unref();
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

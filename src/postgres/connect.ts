@@ -271,7 +271,15 @@ export function serverOffersTls(host: string, port: number, timeoutMs = 2000): P
 export interface ClassifyContext {
   /** With TLS off and a 28000 "no encryption" refusal: whether the server offers TLS (null: unknown). */
   tlsOffered?: boolean | null;
+  /**
+   * 'query': the error answered a query on an open session, so it is about that query (a
+   * permission, a missing object), never about the connection string's parameters or the login.
+   */
+  phase?: 'connect' | 'query';
 }
+
+/** SQLSTATEs that mean one thing at login (a parameter or credential refused) and another for a query. */
+const LOGIN_ONLY = new Set(['42704', '22023', '42501', '55P02', '42602', '28000', '28P01', '3D000']);
 
 /** Map a pg / socket / TLS error to a fact failure with its cause and a remediation. */
 export function classifyPgError(e: unknown, s: PgSettings, c: ClassifyContext = {}): ClassifiedError {
@@ -297,6 +305,7 @@ export function classifyPgError(e: unknown, s: PgSettings, c: ClassifyContext = 
     const which = code === '55P03' || /lock timeout/i.test(msg) ? 'lock_timeout' : 'statement_timeout';
     return new ClassifiedError('invalid-config', `the server cancelled our query under its ${which} (${msg}): Coder's migrations run under the same ${which} and would be cancelled too`, `find where it is set (SELECT setting, source FROM pg_settings WHERE name = '${which}'; ALTER ROLE … / ALTER DATABASE … RESET ${which})`, detail);
   }
+  if (c.phase === 'query' && LOGIN_ONLY.has(code)) return failure('server-error', msg, 'the server refused this query', detail);
   if (code === '28P01') return failure('auth-failed', `password authentication failed for user "${s.user}"`, 'check the user and password in the connection string (special characters must be URL-encoded); a role that does not exist gets this same answer from a server that asks for a password', detail);
   if (code === '28000' && /role .* does not exist/i.test(msg)) {
     return failure('role-missing', msg, `create the role first (CREATE ROLE ${s.user} LOGIN PASSWORD '…'), or fix the user in the connection string`, detail);

@@ -31,7 +31,7 @@ export class PgSession {
     return run.then(
       (r) => r.rows,
       (e: unknown) => {
-        throw classifyPgError(e, this.settings);
+        throw classifyPgError(e, this.settings, { phase: 'query' });
       },
     );
   }
@@ -77,6 +77,6 @@ export async function withPostgres<T>(ctx: CollectContext, fn: (s: PgSession) =>
   try {
     return await fn(session);
   } catch (e) {
-    throw classifyPgError(e, session.settings);
+    throw classifyPgError(e, session.settings, { phase: 'query' });
   }
 }
