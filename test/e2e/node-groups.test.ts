@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { expectUsageError, runCheck, runCli } from '../helpers/cli.ts';
 import { kubeConfig } from '../world/kube/kube.ts';
-import { createFakeNodes, resetScenario, waitForNodesReady, type FakeNodeSpec } from '../world/kube/scenario.ts';
+import { createFakeNodes, NODE_GROUP_LABELS, resetScenario, waitForNodesReady, type FakeNodeSpec } from '../world/kube/scenario.ts';
 
 const kube = inject('kube');
 const kc = kubeConfig(kube, 'admin');
@@ -71,6 +71,23 @@ describe('kubernetes.node-groups against a real kube-apiserver', () => {
     expect(code).toBe(1);
     expect(res).toMatchObject({ status: 'error', summary: /forbidden/, remediation: /may not list nodes/ });
   });
+});
+
+describe('kubernetes.node-groups on GKE, AKS and Karpenter labels', () => {
+  for (const kind of ['gke', 'aks', 'karpenter'] as const) {
+    it(`finds ${kind} node groups and pins Coder to one; warns with one group only`, async () => {
+      const label = NODE_GROUP_LABELS[kind];
+      const g = (name: string, n: number) => Array.from({ length: n }, (_, i) => ({ name: `${SCENARIO}-${kind}-${name}-${i}`, group: { kind, name: `${SCENARIO}-${name}` }, zone: 'zone-a' }));
+      await nodes([...g('coder', 2), ...g('ws', 1)]);
+      const pinned = await run('-f', values({ replicaCount: 2, nodeSelector: { [label]: `${SCENARIO}-coder` } }));
+      expect(pinned.res).toMatchObject({ status: 'pass', summary: new RegExp(`fit on 2 nodes of their own \\(nodeSelector ${label.replace(/[./]/g, '\\$&')}=${SCENARIO}-coder\\); \\d+ other nodes? for workspaces`) });
+      expect(pinned.res.evidence.groups).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${label.replace(/[./]/g, '\\$&')}=${SCENARIO}-coder: 2 nodes`))]));
+      await resetScenario(kc, SCENARIO);
+      await nodes(g('all', 2));
+      const one = await run('-f', values({ replicaCount: 2, nodeSelector: { [label]: `${SCENARIO}-all` } }), '--workspace-selector', `${label}=${SCENARIO}-all`);
+      expect(one.res).toMatchObject({ status: 'warn', summary: /2 nodes are in both the control-plane and the workspace selection/ });
+    });
+  }
 });
 
 describe('kubernetes.node-groups --users', () => {
