@@ -1,12 +1,12 @@
 // The built CLI as a subprocess: fast paths, bad input, and a run with no targets.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertValidReport } from '../helpers/report.ts';
 import { sarifProblems } from '../helpers/sarif-schema.ts';
-import { cleanEnv, cliBin, expectUsageError, hasCommand, nodeBin, root, runCli, type CliRun } from '../helpers/cli.ts';
+import { cleanEnv, cliBin, expectUsageError, hasCommand, nodeBin, root, runCli, spawnRun, type CliRun } from '../helpers/cli.ts';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const tmp = () => mkdtempSync(join(tmpdir(), 'cp-e2e-'));
@@ -23,22 +23,6 @@ const oldNode = (() => {
 })();
 
 
-/** Run a command (not through the shell) and collect its output. */
-function spawnRun(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 /**
@@ -46,7 +30,7 @@ const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  * both go to the terminal, and what the terminal received comes back as `stdout`.
  */
 const runOnPty = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnRun('script', ['-qfec', `stty cols 120 rows 40; exec ${[nodeBin, cliBin, ...args].map(shq).join(' ')}`, '/dev/null'], env);
+  spawnRun('script', ['-qfec', `stty cols 120 rows 40; exec ${[nodeBin, cliBin, ...args].map(shq).join(' ')}`, '/dev/null'], { env });
 
 const ESC = '\x1b';
 /** An SGR sequence: colour or style (ora also writes cursor hide/show, which is not colour). */
@@ -114,7 +98,7 @@ describe('bad input: one line, a hint, exit 2', () => {
       // Root may write anywhere: run as nobody, in a directory nobody owns without write permission.
       chownSync(d, 65534, 65534);
       chmodSync(d, 0o500);
-      r = await spawnRun('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', nodeBin, cliBin, ...args], cleanEnv());
+      r = await spawnRun('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', nodeBin, cliBin, ...args], { env: cleanEnv() });
     } else {
       chmodSync(d, 0o500);
       r = await runCli(args);

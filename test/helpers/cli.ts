@@ -25,9 +25,10 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', ...extra };
 }
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; node?: string; cwd?: string } = {}): Promise<CliRun> {
+/** Run a command (not through a shell) and collect its output; killed after `timeoutMs`. */
+export function spawnRun(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.node ?? nodeBin, [cliBin, ...args], { env: opts.env ?? cleanEnv(), cwd: opts.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? cleanEnv(), cwd: opts.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -39,6 +40,10 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; node?: string; cwd?: string } = {}): Promise<CliRun> {
+  return spawnRun(opts.node ?? nodeBin, [cliBin, ...args], opts);
 }
 
 /** Run with `-o json`, parse stdout and validate it against the report schema. */

@@ -15,7 +15,6 @@
 // the reason printed — except in CI (CI=true) or with CODER_PREFLIGHT_REQUIRE_CODER=1, where it
 // fails, as CODER_PREFLIGHT_REQUIRE_NODE makes the real-node tests fail. Writes the matrix to
 // <world>/coder-matrix.md.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coderBinary, coderNetnsAvailable, startCoderServer, stopAllCoderServers, CODER_VERSION, type CoderServerResult } from '../world/coder-server.ts';
 import { startPgBouncer, startPostgres, stopPgBouncer, stopPostgres, withClient, type PgBouncerInstance, type PgInstance } from '../world/postgres.ts';
 import { worldDir } from '../world/proc.ts';
-import { cleanEnv, cliBin, nodeBin, type CliRun } from '../helpers/cli.ts';
+import { cliBin, nodeBin, spawnRun } from '../helpers/cli.ts';
 import { assertValidReport } from '../helpers/report.ts';
 import type { Report } from '../../src/report/model.ts';
 
@@ -240,25 +239,10 @@ interface Row {
  */
 const OUR_CLI = process.env.CODER_PREFLIGHT_FIDELITY_CLI ?? cliBin;
 
-function runCliAt(launcher: string, args: string[], timeoutMs = 90_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBin, [launcher, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** The built CLI on this URL with the Coder 2.x profile, postgres checks only. */
 async function runOurs(url: string): Promise<Ours> {
-  const r = await runCliAt(OUR_CLI, ['--postgres-url', url, '--coder-version', CODER_VERSION.slice(1), '--check', 'postgres', '-o', 'json']);
+  const r = await spawnRun(nodeBin, [OUR_CLI, '--postgres-url', url, '--coder-version', CODER_VERSION.slice(1), '--check', 'postgres', '-o', 'json'], { timeoutMs: 90_000 });
   if (r.code === 2 && r.stdout === '') return { exit: 2, usage: r.stderr.trim() };
   let report: unknown;
   try {
