@@ -164,7 +164,18 @@ export function configSchema(checks: readonly AnyCheck[]): string {
         properties: thresholds,
         additionalProperties: { type: 'object', additionalProperties: { type: ['number', 'string', 'boolean'] } },
       },
-      probes: { description: 'reserved for the settings of the active probes (none yet)', type: 'object', additionalProperties: false, properties: {} },
+      probes: {
+        description: 'the active probes (they create objects in a scratch namespace, removed at the end of the run)',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          active: { description: 'run every probe, like --active', type: 'boolean' },
+          enabled: { description: 'run these probes, like --probe', type: 'array', items: str },
+          image: { description: 'the probe pods\' image, like --probe-image (default: docker.io/library/node:24-slim)', type: 'string' },
+          registry: { description: 'pull the probe image through this registry or mirror prefix, like --probe-registry', type: 'string' },
+          pullSecret: { description: 'image pull Secret, <name> in the --namespace or <namespace>/<name>, like --probe-pull-secret', type: 'string' },
+        },
+      },
     },
   };
   return `${JSON.stringify(schema, null, 2)}\n`;

@@ -53,7 +53,7 @@ if [ "$world" = 1 ]; then
   for s in scripts/install-apt-deps.sh scripts/install-node-deps.sh; do
     [ -f "$s" ] && bash "$s"
   done
-  for s in scripts/build-kube.sh scripts/build-node.sh scripts/build-oracles.sh scripts/build-coder.sh; do
+  for s in scripts/build-kube.sh scripts/build-node.sh scripts/build-probe-image.sh scripts/build-oracles.sh scripts/build-coder.sh; do
     [ -f "$s" ] && bash "$s" >&2
   done
 fi

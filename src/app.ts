@@ -8,7 +8,7 @@ import { VERSION } from './version.ts';
 
 export type { Io } from './cli/options.ts';
 
-const COMMANDS = ['run', 'list', 'explain'];
+const COMMANDS = ['run', 'list', 'explain', 'cleanup'];
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgv(argv);
@@ -21,7 +21,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return EXIT.ok;
   }
-  if (!COMMANDS.includes(command)) throw new ConfigError(`unknown command "${command}"`, 'commands are run (default), list and explain; see --help');
+  if (!COMMANDS.includes(command)) throw new ConfigError(`unknown command "${command}"`, 'commands are run (default), list, explain and cleanup; see --help');
   if (command !== 'explain' && rest.length) throw new ConfigError(`unexpected argument "${rest[0]}"`, 'see coder-preflight --help');
   const ctx = await commandContext(values, io);
   switch (command) {
@@ -29,7 +29,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return (await import('./commands/list.ts')).list(values, io, ctx);
     case 'explain':
       return (await import('./commands/explain.ts')).explain(rest, io, ctx);
+    case 'cleanup':
+      return (await import('./commands/cleanup.ts')).cleanup(values, io);
     default:
-      return (await import('./commands/run.ts')).run(values, io, ctx);
+      return (await import('./commands/run.ts')).run(values, { ...io, argv: io.argv ?? argv }, ctx);
   }
 }

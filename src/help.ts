@@ -4,6 +4,7 @@ Usage
   coder-preflight [run] [flags]      run the checks (default)
   coder-preflight list               list every check: id, title, category, what it needs
   coder-preflight explain <id>       what a check looks at, why Coder needs it, how to fix it
+  coder-preflight cleanup            remove what probes of earlier runs left (by label, cluster-wide)
 
 Targets
   --kubeconfig <file>        kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)
@@ -28,11 +29,31 @@ Targets
                              the nodes Coder's pods go to (default: the values' nodeSelector/affinity)
   --workspace-selector <label=value,…>
                              the nodes workspaces go to (default: the nodes outside the control plane)
+  --access-url <url>         the URL users and workspaces reach Coder at (default:
+                             $CODER_ACCESS_URL, else CODER_ACCESS_URL from --values); checked
+                             from here: DNS, TCP, TLS, HTTP, and /healthz once Coder answers
+  --wildcard-access-url <*.domain>
+                             the wildcard for apps (default: $CODER_WILDCARD_ACCESS_URL, else
+                             from --values)
+  --ca-bundle <file>         PEM CA certificate(s) to trust besides the system roots when
+                             verifying the access URL's certificate (a private CA)
 
 Selection
   --check <id|glob|category> run only these checks (repeatable, comma-separated; also a tag
                              or a plugin's name)
   --skip <id|glob|category>  do not run these checks (repeatable, comma-separated)
+
+Active probes (opt-in: they create a scratch namespace coder-preflight-<run id> with a few small
+pods, removed at the end of the run, on Ctrl-C and on --timeout)
+  --active                   run every probe
+  --probe <name>             run this probe (repeatable): dynamic-provisioning (a volume binds,
+                             mounts and keeps data), network-policy (a deny-all policy blocks)
+  --probe-image <ref>        the probe pods' image (default: docker.io/library/node:24-slim)
+  --probe-registry <prefix>  pull it through this registry or mirror (air-gapped clusters), e.g.
+                             registry.example.com/dockerhub → registry.example.com/dockerhub/library/node:24-slim
+  --probe-pull-secret <[ns/]name>
+                             image pull Secret (default namespace: --namespace), copied into the
+                             scratch namespace for the run
 
 Config and plugins
   -c, --config <file>        config file (default: coder-preflight.config.yaml, .yml or .json in
@@ -40,13 +61,19 @@ Config and plugins
                              per check id; schema/config.schema.json, docs/thresholds.md
   --plugin <path|package>    load third-party checks (repeatable); their ids are <plugin>/…
 
-Saved facts
+Saved facts and support bundles
   --save-facts <file>        also write every fact gathered (redacted JSON) with the run's settings
   --from-facts <file>        judge saved facts offline instead of connecting; the same results
                              (--coder-version and --replicas re-judge them)
+  --bundle <file.tar.gz>     also write a support bundle: the report (JSON, Markdown, JUnit, HTML),
+                             the facts every check saw, probe logs, the command line and versions,
+                             and redaction.json (what was masked, where, how often; never values)
+  --from-bundle <file>       judge a bundle's facts offline, as --from-facts does
+  --redact-hosts             replace host names and IP addresses with placeholders (host-1, ip-1)
+                             in every output and bundle file (default: kept; secrets never are)
 
 Output
-  -o, --output <fmt>[=<file>]  table | json | junit | markdown | sarif; repeatable, e.g.
+  -o, --output <fmt>[=<file>]  table | json | junit | markdown | sarif | html; repeatable, e.g.
                              -o table -o json=report.json -o junit=junit.xml (default: table)
   --fail-on <warn|fail>      exit non-zero on warnings too (default: fail)
   --timeout <duration>       give up on the whole run after this long (default: 60s; e.g. 30s, 2m)
@@ -65,4 +92,6 @@ Examples
   coder-preflight -f values.yaml -n coder -o table -o junit=preflight.xml --fail-on warn
   coder-preflight -f values.yaml -o markdown=preflight.md -o json=preflight.json
   coder-preflight -f values.yaml --save-facts facts.json     # later, anywhere: --from-facts facts.json
+  coder-preflight -f values.yaml --bundle preflight.tar.gz   # attach to a support ticket
+  coder-preflight run --from-bundle preflight.tar.gz -o html=report.html
 `;

@@ -93,13 +93,13 @@ export default defineCheck({
     const evidence = {
       detected: found.map((d) => `${d.cni} (${d.daemonSet}, ${d.ready}): enforcement ${d.enforcement}`),
       daemonSets: f.daemonSets.length,
-      confidence: 'detected from DaemonSets; not proved by a probe',
+      confidence: 'detected from DaemonSets; not proved by a probe: kubernetes.network-policy-enforcement proves it (--probe network-policy)',
     };
     const on = found.filter((d) => d.enforcement === 'on');
     const onReady = on.filter((d) => d.allReady);
     if (onReady.length) {
       const d = onReady[0]!;
-      return { status: 'pass', summary: `${d.cni} enforces NetworkPolicy (DaemonSet ${d.daemonSet}, ${d.ready}; detected, not yet proved by a probe)`, evidence };
+      return { status: 'pass', summary: `${d.cni} enforces NetworkPolicy (DaemonSet ${d.daemonSet}, ${d.ready}; detected, not yet proved by a probe: see kubernetes.network-policy-enforcement)`, evidence };
     }
     if (on.length) {
       return {

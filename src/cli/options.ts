@@ -21,12 +21,23 @@ export const OPTIONS = {
   users: { type: 'string' },
   'control-plane-selector': { type: 'string' },
   'workspace-selector': { type: 'string' },
+  'access-url': { type: 'string' },
+  'wildcard-access-url': { type: 'string' },
+  'ca-bundle': { type: 'string' },
+  active: { type: 'boolean' },
+  probe: { type: 'string', multiple: true },
+  'probe-image': { type: 'string' },
+  'probe-pull-secret': { type: 'string' },
+  'probe-registry': { type: 'string' },
   check: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },
   plugin: { type: 'string', multiple: true },
   'save-facts': { type: 'string' },
   'from-facts': { type: 'string' },
+  bundle: { type: 'string' },
+  'from-bundle': { type: 'string' },
+  'redact-hosts': { type: 'boolean' },
   output: { type: 'string', short: 'o', multiple: true },
   'fail-on': { type: 'string' },
   timeout: { type: 'string' },
@@ -57,6 +68,8 @@ export interface Io {
   cwd?: string;
   /** dist/api.js of the running tool, so plugins that import 'coder-preflight/api' get this one. */
   apiUrl?: string;
+  /** The command line as given (the support bundle records it, secrets masked). */
+  argv?: readonly string[];
 }
 
 export function parseDuration(s: string): number {

@@ -9,6 +9,7 @@ import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 import type { Options } from '../engine/types.ts';
 import schema from '../../schema/config.schema.json' with { type: 'json' };
 import { firstProblem, type Schema } from './validate.ts';
+import type { ProbeConfig } from '../probes/settings.ts';
 
 export const CONFIG_NAMES = ['coder-preflight.config.yaml', 'coder-preflight.config.yml', 'coder-preflight.config.json'];
 
@@ -21,6 +22,8 @@ export interface Config {
   /** Plugin specifiers, paths already resolved against the config file's folder. */
   plugins?: { spec: string; base: string }[];
   thresholds?: Record<string, Options>;
+  /** The active probes: like --active, --probe, --probe-image, --probe-pull-secret, --probe-registry. */
+  probes?: ProbeConfig;
 }
 
 /** Find and read the config file; none is fine unless --config names one. */
@@ -55,5 +58,6 @@ export function loadConfig(explicit: string | undefined, cwd: string): Config {
     ...(d.failOn ? { failOn: d.failOn } : {}),
     ...(d.plugins ? { plugins: d.plugins.map((spec) => ({ spec, base })) } : {}),
     ...(d.thresholds ? { thresholds: d.thresholds } : {}),
+    ...(d.probes ? { probes: d.probes } : {}),
   };
 }

@@ -10,8 +10,20 @@ import { parsePgConnString, passwordCandidates, URL_FACT, type PgSettings, type 
 import { BASELINE_PROFILE, profileFromVersion, type Profile } from './profile.ts';
 import { ConfigError, fileProblem } from '../errors.ts';
 import { readHelmValues, type HelmValues, type KeyRef, type PgSource, type SecretRef } from './values.ts';
+import { resolveAccess, type AccessOptions, type AccessTarget } from './access-url.ts';
 import { inspectSecretValue, type SecretValueReport } from './secret-value.ts';
 import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
+import { registerPgClientKey, registerValuesSecrets, SECRET_ENV_NAME, watchKubeCredentials } from './secrets.ts';
+import { parse as parseYaml } from 'yaml';
+
+/** The values file as YAML (already read and validated by readHelmValues), for its literal secrets. */
+function readValuesDoc(path: string): unknown {
+  try {
+    return parseYaml(readFileSync(path, 'utf8'), { prettyErrors: false });
+  } catch {
+    return undefined;
+  }
+}
 
 export type PgResolution =
   | { state: 'configured'; settings: PgSettings; secret?: SecretValueReport; /** Where the chart takes it from, when not the URL itself (a Secret, a ConfigMap). */ from?: string }
@@ -37,7 +49,7 @@ export interface Target {
   postgres: PgResolution;
   profile: Profile;
   namespace: string;
-  values?: Pick<HelmValues, 'path' | 'shape' | 'replicas' | 'wiring' | 'postgres'>;
+  values?: Pick<HelmValues, 'path' | 'shape' | 'replicas' | 'wiring' | 'postgres' | 'v1Access'>;
   /**
    * The database settings exactly as the values file gives them to Coder, even when --postgres-url
    * or CODER_PG_CONNECTION_URL overrides them for this run (values.pg-url-wired judges these).
@@ -51,6 +63,8 @@ export interface Target {
   deployment: Deployment;
   /** Where this process runs: every measurement taken here names it. */
   vantage: string;
+  /** --access-url/$CODER_ACCESS_URL, the wildcard, --ca-bundle (the values' own are read from the chart). */
+  access?: AccessTarget;
 }
 
 export interface TargetOptions {
@@ -74,6 +88,8 @@ export interface TargetOptions {
   passwordFile?: string;
   /** Ask for a password (hidden) when the settings have none; only on an interactive terminal. */
   askPassword?: (question: string) => Promise<string | undefined>;
+  /** --access-url, --wildcard-access-url, --ca-bundle. */
+  access?: AccessOptions;
   env?: NodeJS.ProcessEnv;
   redactor: Redactor;
   signal?: AbortSignal;
@@ -89,7 +105,8 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     : values
       ? { name: values.shape, source: `values file shape (${values.shape === 'v2' ? 'coder.*' : 'coderd.*/postgres.*'}) of ${values.path}` }
       : BASELINE_PROFILE;
-  const kube = resolveKube({ kubeconfig: o.kubeconfig, context: o.context, env });
+  const kube = resolveKube({ kubeconfig: o.kubeconfig, context: o.context, env, redactor: o.redactor });
+  if (values) registerValuesSecrets(o.redactor, readValuesDoc(values.path), values.path);
   const namespace = o.namespace ?? 'coder';
 
   const fromFlag = o.postgresUrl ?? undefined;
@@ -125,7 +142,8 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     namespace,
     pgAuth,
     chart: { releaseName: o.releaseName ?? 'coder', ...(o.manifests ? { manifests: o.manifests } : {}) },
-    ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas, wiring: values.wiring, postgres: values.postgres }, ...(valuesPostgres ? { valuesPostgres } : {}) } : {}),
+    ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas, wiring: values.wiring, postgres: values.postgres, ...(values.v1Access ? { v1Access: values.v1Access } : {}) }, ...(valuesPostgres ? { valuesPostgres } : {}) } : {}),
+    access: resolveAccess(o.access ?? {}, env),
     vantage: `this machine (${hostname()})`,
   };
 }
@@ -137,14 +155,15 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
  * database points there. Whatever may be its password is registered with the redactor first.
  */
 function configured(url: string, source: string, redactor: Redactor, secret?: SecretValueReport): Extract<PgResolution, { state: 'configured' | 'unresolved' }> {
-  for (const candidate of passwordCandidates(url)) redactor.add(candidate);
+  for (const candidate of passwordCandidates(url)) redactor.add(candidate, `password from ${source}`);
   const parsed = parsePgConnString(url, source);
   if (!parsed.ok) {
-    redactor.add(url);
-    redactor.add(url.trim());
+    redactor.add(url, `connection string from ${source} (refused, so masked whole)`);
+    redactor.add(url.trim(), `connection string from ${source} (refused, so masked whole)`);
     return { state: 'unresolved', reason: 'invalid-config', message: parsed.message, hint: parsed.hint, causedBy: URL_FACT, syntax: parsed.syntax };
   }
-  redactor.add(parsed.settings.password);
+  redactor.add(parsed.settings.password, `password from ${source}`);
+  registerPgClientKey(redactor, parsed.settings, source);
   return { state: 'configured', settings: parsed.settings, ...(secret ? { secret } : {}) };
 }
 
@@ -164,7 +183,7 @@ async function withPassword(pg: PgResolution, auth: { value: string; where: stri
     }
     // One trailing line break is the file's, not the password's (echo, editors); say nothing else changes.
     const password = text.replace(/\r?\n$/, '');
-    o.redactor.add(password);
+    o.redactor.add(password, 'password from --password-file');
     return { ...pg, settings: { ...s, password, source: `${s.source}, password from --password-file` } };
   }
   // IAM authentication signs a token per connection; we cannot sign one (no AWS credentials, no SDK).
@@ -179,7 +198,7 @@ async function withPassword(pg: PgResolution, auth: { value: string; where: stri
   if (s.password !== undefined || s.sslcert || auth.value === 'awsiamrds' || !o.askPassword) return pg;
   const answer = await o.askPassword(`Password for ${s.user} at ${s.host}:${s.port} (Enter for none): `);
   if (!answer) return pg;
-  o.redactor.add(answer);
+  o.redactor.add(answer, 'password typed at the prompt');
   return { ...pg, settings: { ...s, password: answer, source: `${s.source}, password typed at the prompt` } };
 }
 
@@ -237,7 +256,7 @@ async function fromEnvFrom(src: Extract<PgSource, { kind: 'env-from' }>, kube: K
   const looked: string[] = [];
   let found: { ref: KeyRef; index: number } | undefined;
   for (const r of src.refs) {
-    const obj = await readObject({ from: r.from, name: r.name, key: '' }, kube, namespace, 'connection URL');
+    const obj = await readObject({ from: r.from, name: r.name, key: '' }, kube, namespace, 'connection URL', redactor);
     const label = `${r.from === 'secret' ? 'Secret' : 'ConfigMap'} ${namespace}/${r.name} (coder.envFrom[${r.index}])`;
     if ('state' in obj) {
       if (obj.missing && r.optional) {
@@ -289,6 +308,7 @@ async function readObject(
   kube: KubeResolution,
   namespace: string,
   holds: string,
+  redactor: Redactor,
 ): Promise<{ data: Record<string, Buffer>; object: string } | (Unresolved & { missing?: boolean })> {
   const ns = ref.namespace ?? namespace;
   const kind = kindName(ref);
@@ -299,11 +319,15 @@ async function readObject(
   const { kubeConfigFor, loadK8s, classifyKubeError } = await import('../kubernetes/client.ts');
   try {
     const k8s = await loadK8s();
-    const api = (await kubeConfigFor(kube.target)).makeApiClient(k8s.CoreV1Api);
+    const api = watchKubeCredentials(await kubeConfigFor(kube.target), redactor).makeApiClient(k8s.CoreV1Api);
     const data: Record<string, Buffer> = {};
     if (ref.from === 'secret') {
       const secret = await api.readNamespacedSecret({ name: ref.name, namespace: ns });
-      for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64');
+      for (const [k, v] of Object.entries(secret.data ?? {})) {
+        data[k] = Buffer.from(v, 'base64');
+        // Every key of an envFrom Secret becomes a variable: the secret-looking ones are registered now (the key used, by readKey).
+        if (SECRET_ENV_NAME.test(k)) redactor.add(data[k].toString('utf8'), `value of Secret ${ns}/${ref.name} key "${k}"`);
+      }
     } else {
       const cm = await api.readNamespacedConfigMap({ name: ref.name, namespace: ns });
       for (const [k, v] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(v, 'utf8');
@@ -335,7 +359,7 @@ async function readKey(
   redactor: Redactor,
   holds: 'password' | 'connection URL' | 'certificate' | 'client key',
 ): Promise<{ value: string; report: SecretValueReport; object: string } | Unresolved> {
-  const obj = await readObject(ref, kube, namespace, holds);
+  const obj = await readObject(ref, kube, namespace, holds, redactor);
   if ('state' in obj) {
     const { missing: _, ...rest } = obj;
     return rest;
@@ -351,8 +375,9 @@ async function readKey(
     };
   }
   const value = raw.toString('utf8');
-  redactor.add(value);
-  redactor.add(value.trim());
+  const what = `${holds} from ${kindName(ref)} ${obj.object} key "${ref.key}"`;
+  redactor.add(value, what);
+  redactor.add(value.trim(), what);
   const report: SecretValueReport = { secret: obj.object, key: ref.key, holds: holds === 'password' ? 'password' : 'connection URL', bytes: raw.length, problems: inspectSecretValue(raw) };
   return { value, report, object: obj.object };
 }

@@ -6,6 +6,7 @@ import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
 import { cpuMillis, mebibytes } from '../kubernetes/quantity.ts';
 import type { NodeSelectorRequirement, Placement, Toleration } from '../kubernetes/scheduling.ts';
 import type { HaSettings, ServiceSettings } from '../engine/types.ts';
+import type { V1AccessValues } from '../access/front-door.ts';
 
 export interface SecretRef {
   namespace?: string;
@@ -91,6 +92,8 @@ export interface HelmValues {
   ha?: HaSettings;
   /** The StorageClass the chart's own volumes use, when the values name one (v1 built-in database). */
   storageClass?: { name: string; where: string };
+  /** The v1 chart's keys that decide how the access URL reaches Coder (ingress.*, coderd.tls.*, coderd.devurlsHost); v2 reads them from the rendered chart. */
+  v1Access?: V1AccessValues;
   /** CODER_PG_AUTH (v2) or postgres.connector (v1): "password" (default) or "awsiamrds". */
   pgAuth: { value: string; where: string };
   /** Idle connections per replica (v2 CODER_PG_CONN_MAX_IDLE), when set. */
@@ -198,6 +201,7 @@ export function interpretValues(doc: Obj, path: string): HelmValues {
       ...(requests ? { requests } : {}),
       service,
       ...(storageClass ? { storageClass } : {}),
+      v1Access: v1AccessOf(doc, cd),
       postgres,
       pgAuth: postgres.kind === 'v1' && postgres.connector !== 'postgres' ? { value: postgres.connector, where: 'values postgres.connector' } : { value: 'password', where: 'default (postgres.connector "postgres")' },
       wiring: {
@@ -399,5 +403,29 @@ function v1Postgres(pg: Obj): PgSource {
     ...(pg.noPasswordEnv === true ? { noPasswordEnv: true } : {}),
     connector: str(pg.connector) ?? 'postgres',
     ...(Object.keys(tls).length ? { tls } : {}),
+  };
+}
+
+/** The v1 chart's access keys, with its defaults (coder-requirements.md §2). */
+function v1AccessOf(doc: Obj, cd: Obj): V1AccessValues {
+  const ing = isObj(doc.ingress) ? doc.ingress : {};
+  const tls = isObj(cd.tls) ? cd.tls : {};
+  const sat = isObj(cd.satellite) ? cd.satellite : {};
+  const spec = isObj(cd.serviceSpec) ? cd.serviceSpec : {};
+  const nodePorts = isObj(cd.serviceNodePorts) ? cd.serviceNodePorts : {};
+  const port = (v: unknown) => (Number.isInteger(Number(v)) && Number(v) > 0 ? Number(v) : null);
+  const certs = isObj(doc.certs) && isObj(doc.certs.secret) ? doc.certs.secret : {};
+  const annotations: Record<string, string> = {};
+  if (isObj(ing.annotations)) for (const [k, v] of Object.entries(ing.annotations)) annotations[k] = str(v) ?? '';
+  return {
+    ingress: { enable: ing.enable === true, host: str(ing.host) ?? '', className: str(ing.className) ?? '', tls: isObj(ing.tls) && ing.tls.enable === true, annotations },
+    devurlsHost: str(cd.devurlsHost) ?? '',
+    hostSecretName: str(tls.hostSecretName) ?? '',
+    devurlsHostSecretName: str(tls.devurlsHostSecretName) ?? '',
+    satellite: { enable: sat.enable === true, accessURL: str(sat.accessURL) ?? '' },
+    serviceType: str(spec.type) ?? 'LoadBalancer',
+    nodePorts: { http: port(nodePorts.http), https: port(nodePorts.https) },
+    serviceAnnotations: isObj(cd.serviceAnnotations) ? Object.keys(cd.serviceAnnotations) : [],
+    caSecret: str(certs.name) ?? '',
   };
 }

@@ -59,7 +59,8 @@ describe('config file', () => {
     expect((await problem('check: [1]\n')).message).toMatch(/: check\[0\] must be a string, not number$/);
     expect((await problem('thresholds:\n  postgres.version:\n    minMajor: "13"\n')).message).toMatch(/: thresholds\.postgres\.version\.minMajor must be a number, not string$/);
     expect((await problem('thresholds:\n  postgres.version:\n    minimum: 13\n')).message).toMatch(/: thresholds\.postgres\.version\.minimum is not a known key \(known: minMajor, recommendedMajor\)$/);
-    expect((await problem('probes:\n  image: x\n')).message).toMatch(/: probes\.image is not a known key$/);
+    expect((await problem('probes:\n  imag: x\n')).message).toMatch(/: probes\.imag is not a known key \(did you mean image\?\)$/);
+    expect((await problem('probes:\n  active: "yes"\n')).message).toMatch(/: probes\.active must be a boolean, not string$/);
     expect((await problem('- a\n- b\n')).message).toMatch(/: the document must be a mapping, not array$/);
     expect((await problem('check: [\n')).message).toMatch(/is not valid YAML/);
     expect((await problem('{"check": ', 'coder-preflight.config.json')).message).toMatch(/is not valid JSON/);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { checks } from '../../checks/index.ts';
 import { OPTIONS } from '../../src/cli/options.ts';
 import { collectors } from '../../src/facts/index.ts';
+import { probesOf } from '../../src/probes/define.ts';
 import { HELP } from '../../src/help.ts';
 import { checkFiles } from '../../scripts/generate.ts';
 
@@ -12,8 +13,8 @@ const ids = new Set([...checks.map((c) => c.id), ...Object.keys(collectors)]);
 const flags = new Set(Object.entries(OPTIONS).flatMap(([name, o]) => [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])]));
 /** Flags of other programs that checks quote in their advice. */
 const FOREIGN_FLAGS = new Set(['--run-firewall', '--run-router', '--enable-network-policy', '--network-policy', '--namespace', '--context', '--from-file', '--from-literal', '--dry-run', '--create-namespace']);
-/** Probes that exist (none yet: issue 7 brings them). A text may not send users to one that does not. */
-const PROBES: string[] = [];
+/** Probes that exist (--probe <name>). A text may not send users to one that does not. */
+const PROBES: string[] = probesOf(collectors).map((p) => p.name);
 
 describe('texts that reach the user', () => {
   for (const file of checkFiles()) {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ClassifiedError } from '../../errors.ts';
 import { defineCollector } from '../collector.ts';
 import type { K8sObject } from '../../chart/types.ts';
+import { registerObjectSecrets } from '../../inputs/secrets.ts';
 
 export interface ChartObjectsFact {
   /** "values" (rendered here) or "manifests" (helm template output). */
@@ -38,7 +39,9 @@ export default defineCollector({
     if (c.manifests) {
       const { readManifests } = await import('../../chart/manifests.ts');
       try {
-        return { source: 'manifests', file: c.manifests, namespace: t.namespace, releaseName: c.releaseName, objects: readManifests(c.manifests) };
+        const objects = readManifests(c.manifests);
+        registerObjectSecrets(ctx.redactor, objects, `--manifests ${c.manifests}`);
+        return { source: 'manifests', file: c.manifests, namespace: t.namespace, releaseName: c.releaseName, objects };
       } catch (e) {
         throw new ClassifiedError('invalid-config', (e as Error).message, (e as { hint?: string }).hint ?? 'give the output of helm template … > manifests.yaml');
       }
@@ -53,6 +56,7 @@ export default defineCollector({
     try {
       const values = parseYaml(readFileSync(t.values.path, 'utf8'));
       const objects = renderChart(values as object, { namespace: t.namespace, releaseName: c.releaseName, appVersion, chartVersion: appVersion });
+      registerObjectSecrets(ctx.redactor, objects, `the chart rendered from ${t.values.path}`);
       const sa = (values as { coder?: { serviceAccount?: { workspaceNamespaces?: unknown } } })?.coder?.serviceAccount?.workspaceNamespaces;
       const workspaceNamespaces = Array.isArray(sa) ? sa.map((w) => (w as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string' && n !== '') : [];
       return { source: 'values', file: t.values.path, namespace: t.namespace, releaseName: c.releaseName, appVersion, objects, workspaceNamespaces };

@@ -44,6 +44,10 @@ export interface ImageSpec {
   entries: string[];
   entrypoint?: string[];
   cmd?: string[];
+  /** Image environment (default: a PATH of /bin, /sbin, /usr/bin, /usr/sbin). */
+  env?: string[];
+  /** OCI config labels (provenance). */
+  labels?: Record<string, string>;
 }
 
 /** Write an OCI layout for `spec` under `work` and pack it to `<out>`; returns the manifest digest. */
@@ -59,8 +63,9 @@ export function writeOciArchive(spec: ImageSpec, work: string, out: string): str
         os: 'linux',
         created: '1970-01-01T00:00:00Z',
         config: {
-          Env: ['PATH=/bin:/sbin:/usr/bin:/usr/sbin'],
+          Env: spec.env ?? ['PATH=/bin:/sbin:/usr/bin:/usr/sbin'],
           WorkingDir: '/',
+          ...(spec.labels ? { Labels: spec.labels } : {}),
           ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
           ...(spec.cmd ? { Cmd: spec.cmd } : {}),
         },

@@ -41,6 +41,7 @@ import {
   unmountNew,
 } from './host.ts';
 import { buildImages, PAUSE_IMAGE, PROBE_IMAGE } from './images.ts';
+import { buildNodeImage } from './node-image.ts';
 import type { KubeInfo } from '../kube/kube.ts';
 
 export const BRIDGE = 'pfbr0';
@@ -97,6 +98,8 @@ export interface NodeInfo {
   netpol: boolean;
   storageClass: string;
   probeImage: string; // imported, use imagePullPolicy: IfNotPresent/Never
+  /** Node 24 on Debian's libraries (node-image.ts): what coder-preflight's probe pods run here (--probe-image). */
+  nodeImage: string;
   pauseImage: string;
   kubeletPort: number;
   kubeletHealthz: string;
@@ -483,12 +486,14 @@ export async function upNode(kubeIn: KubeInfo | NodeKube, opts: NodeOptions): Pr
     writeContainerdConfig(p);
     writeCniConfig(p, d);
     const images = buildImages(join(d, 'images'), join(bins, 'pause'));
+    const nodeImage = buildNodeImage({ quiet: true }); // cached by version
     const ctrd = startContainerd(p);
     daemons.push(ctrd);
     persist();
     await waitContainerd(p, ctrd);
-    const present = await importImages(p, [images.pause.archive, images.probe.archive]);
-    for (const n of [PAUSE_IMAGE, PROBE_IMAGE]) if (!present.includes(n)) throw new Error(`image ${n} not in containerd after import: ${present.join(', ')}`);
+    const present = await importImages(p, [images.pause.archive, images.probe.archive, nodeImage.archive]);
+    for (const n of [PAUSE_IMAGE, PROBE_IMAGE, nodeImage.name]) if (!present.includes(n)) throw new Error(`image ${n} not in containerd after import: ${present.join(', ')}`);
+    info.nodeImage = nodeImage.name;
     phase('containerd+images');
 
     // The API server reaches the kubelet (logs, exec) with its kubelet client identity; let the

@@ -1,0 +1,13 @@
+// The agent's modes: name → what it does with its JSON args. A new mode is one file beside this
+// one and one line here (pg-latency goes here next, bundling `pg` only if it needs it).
+import { tcpClient } from './tcp-client.ts';
+import { tcpServer } from './tcp-server.ts';
+import { volumeWrite } from './volume-write.ts';
+
+export type Mode = (args: Record<string, unknown>) => Promise<unknown>;
+
+export const MODES: Record<string, Mode> = {
+  'volume-write': (a) => volumeWrite(a as never),
+  'tcp-server': (a) => tcpServer(a as never),
+  'tcp-client': (a) => tcpClient(a as never),
+};

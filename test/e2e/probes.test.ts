@@ -1,0 +1,294 @@
+// The active probes (issue 7) as users run them: the built CLI against the world's real control
+// plane and its real node (kubelet, containerd, bridge CNI, kube-router with --netpol,
+// local-path-provisioner), the probe pods running the world's Node image. Traffic goes only
+// between pods on the node's bridge; a kwok node's fake pod addresses are never dialed.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { CoreV1Api, KubernetesObjectApi, type V1PolicyRule } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cleanEnv, cliBin, nodeBin, runCli, runJson, resultOf } from '../helpers/cli.ts';
+import { waitFor } from '../world/proc.ts';
+import { kubeConfig, HOSTPATH_PROVISIONER } from '../world/kube/kube.ts';
+import { createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass, waitForNodesReady } from '../world/kube/scenario.ts';
+import { createTokenUser } from '../world/kube/users.ts';
+import { downNode, upNode, type NodeInfo } from '../world/node/node.ts';
+
+const isRoot = process.getuid?.() === 0;
+const kube = inject('kube');
+const kc = kubeConfig(kube, 'admin');
+const core = kc.makeApiClient(CoreV1Api);
+const objects = KubernetesObjectApi.makeApiClient(kc);
+const S = `probes-${process.pid}`;
+const TOOL = 'app.kubernetes.io/managed-by=coder-preflight';
+const IDS = ['kubernetes.dynamic-provisioning', 'kubernetes.network-policy-enforcement'];
+let node: NodeInfo;
+
+const args = (...more: string[]) => ['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, ...IDS.flatMap((id) => ['--check', id]), ...more];
+
+/** Every object with the tool's label, cluster-wide, and every volume of a claim in a scratch namespace. */
+async function labelledLeft(): Promise<string[]> {
+  const out: string[] = [];
+  const kinds: [string, string][] = [
+    ['v1', 'Namespace'],
+    ['v1', 'Pod'],
+    ['v1', 'ConfigMap'],
+    ['v1', 'Secret'],
+    ['v1', 'PersistentVolumeClaim'],
+    ['v1', 'PersistentVolume'],
+    ['networking.k8s.io/v1', 'NetworkPolicy'],
+  ];
+  for (const [apiVersion, kind] of kinds) {
+    const list = await objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, TOOL);
+    for (const o of list.items) out.push(`${kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`);
+  }
+  for (const pv of (await core.listPersistentVolume()).items) if (pv.spec?.claimRef?.namespace?.startsWith('coder-preflight-')) out.push(`PersistentVolume ${pv.metadata?.name} (claim ${pv.spec.claimRef.namespace}/${pv.spec.claimRef.name})`);
+  return out;
+}
+
+/** Only this class is the default one (the admission plugin would pick the newest of several). */
+async function onlyDefault(name: string): Promise<void> {
+  for (const other of ['local-path', 'world-noop', kube.storageClasses.wffc, kube.storageClasses.immediate]) if (other !== name) await setDefaultStorageClass(kc, S, other, false);
+  await setDefaultStorageClass(kc, S, name, true);
+}
+
+/** "{apiGroups: ["", "x"], resources: [a, b], verbs: [c]}" (a skip's remediation) as a policy rule. */
+function parseRule(s: string): V1PolicyRule {
+  const list = (key: string) => (new RegExp(`${key}: \\[([^\\]]*)\\]`).exec(s)?.[1] ?? '').split(',').map((x) => x.trim().replace(/^"|"$/g, '')).filter((x, i, a) => x !== '' || a.length === 1);
+  return { apiGroups: list('apiGroups'), resources: list('resources'), verbs: list('verbs') };
+}
+
+describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (kube-router)', () => {
+  beforeAll(async () => {
+    node = await upNode(kube, { netpol: true });
+  });
+  afterEach(async () => {
+    await resetScenario(kc, S);
+    await setDefaultStorageClass(kc, S, 'local-path', false).catch(() => undefined);
+  });
+  afterAll(async () => {
+    await resetScenario(kc, S);
+    await downNode();
+  });
+
+  it('--active: a volume binds, mounts and keeps data through local-path; NetworkPolicy is enforced; nothing is left; saved facts replay', async () => {
+    await onlyDefault('local-path');
+    const saved = join(node.dir, '..', `probe-facts-${process.pid}.json`);
+    const { r, report } = await runJson(args('--active', '--save-facts', saved));
+    expect(r.code, r.stderr).toBe(0);
+    const vol = resultOf(report, 'kubernetes.dynamic-provisioning');
+    expect(vol.status, vol.summary).toBe('pass');
+    expect(vol.summary).toMatch(/^A claim on local-path \(rancher\.io\/local-path, WaitForFirstConsumer\) bound in [\d.]+ s as pvc-[0-9a-f-]+, and a pod on node world-node-1 wrote and read back 1 MiB; templates on a WaitForFirstConsumer class need wait_until_bound = false/);
+    expect(vol.evidence).toMatchObject({ verdict: 'written', storageClass: 'local-path', provisioner: 'rancher.io/local-path', node: 'world-node-1', image: node.nodeImage, written: expect.stringMatching(/^1 MiB as uid 65532: .*identical$/) });
+    const np = resultOf(report, 'kubernetes.network-policy-enforcement');
+    expect(np.status, np.summary).toBe('pass');
+    expect(np.summary).toMatch(/^NetworkPolicy is enforced on node world-node-1: a deny-all ingress policy blocked the client/);
+    expect(np.evidence.phases).toEqual([expect.stringMatching(/^control: met .*R$/), expect.stringMatching(/^deny-all: met /), expect.stringMatching(/^allow: met .*R( \[|$)/)]);
+    expect(String(np.evidence.server)).toMatch(/^server pod netpol-server-\w+ \(10\.88\.0\.\d+:8080\) on node world-node-1$/);
+    // One run: one scratch namespace, the same run id in both results.
+    expect(vol.evidence.runId).toBe(np.evidence.runId);
+    expect(await labelledLeft()).toEqual([]);
+
+    // The probe facts are plain JSON: judged again offline, with the same results and no cluster.
+    const replay = await runJson(['--from-facts', saved, '--check', IDS[0]!, '--check', IDS[1]!]);
+    expect(replay.report.results.map((x) => [x.id, x.status, x.summary])).toEqual(report.results.map((x) => [x.id, x.status, x.summary]));
+  });
+
+  it('the scratch namespace enforces the restricted Pod Security Standard, which the probe pods pass (a pod that does not is refused)', async () => {
+    // The world's API server really enforces it: a plain pod is refused in such a namespace…
+    const ns = `${S}-psa`;
+    await core.createNamespace({ body: { metadata: { name: ns, labels: { 'preflight.test/scenario': S, 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
+    const refused = await core
+      .createNamespacedPod({ namespace: ns, body: { metadata: { name: 'plain' }, spec: { containers: [{ name: 'c', image: node.probeImage }] } } })
+      .then(() => undefined, (e: { code?: number; body?: string }) => `${e.code} ${(JSON.parse(e.body ?? '{}') as { message?: string }).message}`);
+    expect(refused).toMatch(/^403 pods "plain" is forbidden: violates PodSecurity "restricted:latest"/);
+    // …and the probes' pods run in theirs (their namespace carries the label: see session.ts), as the pass above shows.
+    const { report } = await runJson(args('--probe', 'network-policy'));
+    expect(resultOf(report, IDS[1]!).status).toBe('pass');
+  });
+
+  it('--probe-pull-secret: the Secret is copied into the scratch namespace for the probe pods, and never shown', async () => {
+    const ns = `${S}-coder`;
+    await ensureNamespace(kc, S, ns);
+    const token = `pull-token-${process.pid}-s3cr3t`;
+    const cfg = JSON.stringify({ auths: { 'registry.example.test': { auth: Buffer.from(`robot:${token}`).toString('base64') } } });
+    await createSecret(kc, S, { namespace: ns, name: 'regcred', type: 'kubernetes.io/dockerconfigjson', stringData: { '.dockerconfigjson': cfg } });
+    const child = spawn(nodeBin, [cliBin, ...args('--probe', 'network-policy', '--namespace', ns, '--probe-pull-secret', 'regcred', '-o', 'json')], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    let copied: string | undefined;
+    let pullSecrets: string[] = [];
+    await waitFor(
+      'the copied Secret and a probe pod that uses it',
+      async () => {
+        const secrets = await core.listSecretForAllNamespaces({ labelSelector: TOOL });
+        const pods = await core.listPodForAllNamespaces({ labelSelector: TOOL });
+        copied ??= secrets.items.map((x) => `${x.metadata?.namespace}/${x.metadata?.name} ${x.type}`)[0];
+        pullSecrets = pods.items[0]?.spec?.imagePullSecrets?.map((x) => x.name ?? '') ?? pullSecrets;
+        return copied !== undefined && pullSecrets.length > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(await closed).toBe(0);
+    expect(copied).toMatch(/^coder-preflight-[a-z0-9]{8}\/regcred kubernetes\.io\/dockerconfigjson$/);
+    expect(pullSecrets).toEqual(['regcred']);
+    expect(out).not.toContain(token);
+    expect(out).not.toContain(Buffer.from(`robot:${token}`).toString('base64'));
+    expect(await labelledLeft()).toEqual([]);
+  });
+
+  it('a class whose provisioner never acts: fails with the events within the run\'s limit', async () => {
+    await onlyDefault('world-noop');
+    const { r, report } = await runJson(args('--probe', 'dynamic-provisioning', '--timeout', '34s'));
+    expect(r.code, r.stderr).toBe(3);
+    const vol = resultOf(report, IDS[0]!);
+    expect(vol.status).toBe('fail');
+    expect(vol.summary).toMatch(/^A claim on world-noop \(preflight\.test\/noop, Immediate\) did not bind within 3\d s: the provisioner preflight\.test\/noop never created a volume \(/);
+    expect(vol.summary).toContain('Normal ExternalProvisioning: Waiting for a volume to be created either by the external provisioner \'preflight.test/noop\'');
+    expect(vol.evidence.events).toEqual(expect.arrayContaining([expect.stringMatching(/^Warning FailedScheduling: .*unbound immediate PersistentVolumeClaims/)]));
+    expect(vol.remediation).toMatch(/make sure the provisioner preflight\.test\/noop is installed and running/);
+    expect(resultOf(report, IDS[1]!).status).toBe('skip'); // not selected
+    expect(await labelledLeft()).toEqual([]);
+  });
+
+  it('the view-only user gets skips naming the missing permissions; a user granted exactly the rules they name runs the probes', async () => {
+    const viewer = await runJson(['--kubeconfig', kube.viewerKubeconfig, ...IDS.flatMap((id) => ['--check', id]), '--active']);
+    expect(viewer.r.code).toBe(0);
+    for (const id of IDS) {
+      const x = resultOf(viewer.report, id);
+      expect(x.status).toBe('skip');
+      expect(x.summary).toMatch(/^Not run: the [a-z-]+ probe needs permissions this user does not have: create namespaces \(cluster-wide\), delete namespaces "coder-preflight-[a-z0-9]{8}" \(cluster-wide\), create configmaps in coder-preflight-[a-z0-9]{8}, create pods in coder-preflight-/);
+      expect(x.remediation).toContain('{apiGroups: [""], resources: [namespaces], verbs: [create, delete]}');
+    }
+    expect(resultOf(viewer.report, IDS[1]!).remediation).toContain('{apiGroups: ["networking.k8s.io"], resources: [networkpolicies], verbs: [create]}');
+    expect(await labelledLeft()).toEqual([]); // nothing was created
+
+    // A user who may only list StorageClasses is told every rule; granted exactly those, the probes run.
+    await onlyDefault('local-path');
+    const base: V1PolicyRule[] = [{ apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['list'] }];
+    const bare = await createTokenUser(kc, kube, S, { name: `probe-bare-${process.pid}`, rules: base });
+    const told = await runJson(['--kubeconfig', bare.kubeconfig, ...IDS.flatMap((id) => ['--check', id]), '--active', '--probe-image', node.nodeImage]);
+    const rules = IDS.flatMap((id) => resultOf(told.report, id).evidence.rules as string[]);
+    expect(rules.length).toBeGreaterThan(0);
+    const granted = await createTokenUser(kc, kube, S, { name: `probe-granted-${process.pid}`, rules: [...base, ...rules.map(parseRule)] });
+    const ran = await runJson(['--kubeconfig', granted.kubeconfig, ...IDS.flatMap((id) => ['--check', id]), '--active', '--probe-image', node.nodeImage]);
+    expect(ran.report.results.map((x) => [x.id, x.status])).toEqual([
+      [IDS[0], 'pass'],
+      [IDS[1], 'pass'],
+    ]);
+    // This user may not list volumes, so the run could not wait for its volume to go: the provisioner removes it shortly.
+    await waitFor('the probe objects gone', async () => (await labelledLeft()).length === 0, { timeoutMs: 30_000, intervalMs: 500 });
+  });
+
+  it('probe pods that land on kwok nodes end inconclusive (warn), and no client is started against a fake pod', async () => {
+    await onlyDefault('local-path');
+    const fake = await createFakeNodes(kc, S, [{ name: `${S}-fake-0`, group: { kind: 'eks', name: 'fake-workspaces' } }]);
+    await waitForNodesReady(kc, fake.map((n) => n.metadata!.name!));
+    const { r, report } = await runJson(args('--active', '--workspace-selector', 'eks.amazonaws.com/nodegroup=fake-workspaces', '--timeout', '30s'));
+    expect(r.code, r.stderr).toBe(0);
+    const vol = resultOf(report, IDS[0]!);
+    expect(vol.status).toBe('warn');
+    expect(vol.summary).toBe(`Inconclusive: the writer landed on node ${S}-fake-0, which fakes pods (annotation kwok.x-k8s.io/node=fake): nothing was written`);
+    const np = resultOf(report, IDS[1]!);
+    expect(np.status).toBe('warn');
+    expect(np.summary).toMatch(new RegExp(`^Inconclusive: pod netpol-server-\\w+ landed on node ${S}-fake-0, which fakes pods`));
+    expect(np.evidence.phases).toEqual(['control: not run', 'deny-all: not run', 'allow: not run']);
+    expect(np.evidence.server).toBeNull();
+    expect(await labelledLeft()).toEqual([]);
+  });
+
+  it('--timeout ends the probes (never with a pass) and the disposer still removes everything', async () => {
+    await onlyDefault('local-path');
+    const { r, report } = await runJson(args('--active', '--timeout', '3s'));
+    expect(r.signal).toBeNull();
+    for (const id of IDS) expect(['warn', 'error'], `${id}: ${resultOf(report, id).summary}`).toContain(resultOf(report, id).status);
+    expect(await labelledLeft()).toEqual([]);
+  });
+
+  for (const probe of ['dynamic-provisioning', 'network-policy']) {
+    it(`Ctrl-C during the ${probe} probe leaves no object with the tool's label anywhere`, async () => {
+      await onlyDefault('local-path');
+      const child = spawn(nodeBin, [cliBin, ...args('--probe', probe, '-o', 'json')], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      // In the middle of the probe: its first pod exists.
+      await waitFor(`a ${probe} probe pod`, async () => (await core.listPodForAllNamespaces({ labelSelector: `${TOOL},coder-preflight/probe=${probe}` })).items.length > 0, { timeoutMs: 30_000, intervalMs: 50 });
+      child.kill('SIGINT');
+      const code = await closed;
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('interrupted — stopping and cleaning up');
+      const res = (JSON.parse(stdout) as { results: { id: string; status: string; evidence: { reason?: string } }[] }).results;
+      expect(res.find((x) => x.id === (probe === 'network-policy' ? IDS[1] : IDS[0]))).toMatchObject({ status: 'error', evidence: { reason: 'aborted' } });
+      expect(await labelledLeft()).toEqual([]);
+    });
+  }
+
+  it('cleanup removes what earlier runs left (namespaces, labelled objects elsewhere, volumes of their claims), keeps a run in progress, and says so', async () => {
+    const past = new Date(Date.now() - 3600_000).toISOString();
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    const tool = (run: string) => ({ 'app.kubernetes.io/managed-by': 'coder-preflight', 'coder-preflight/run': run });
+    await core.createNamespace({ body: { metadata: { name: 'coder-preflight-plant0001', labels: tool('plant0001'), annotations: { 'coder-preflight/expires': past, 'coder-preflight/started-by': 'coder-preflight test' } } } });
+    await waitFor('default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: 'coder-preflight-plant0001' }), { timeoutMs: 30_000 });
+    await core.createNamespacedConfigMap({ namespace: 'coder-preflight-plant0001', body: { metadata: { name: 'agent', labels: tool('plant0001') }, data: { a: 'b' } } });
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `coder-preflight-plant0002-${process.pid}`, labels: tool('plant0002') }, data: { a: 'b' } } });
+    await core.createNamespace({ body: { metadata: { name: 'coder-preflight-live0003', labels: tool('live0003'), annotations: { 'coder-preflight/expires': later } } } });
+    // A volume a killed run's claim left: Retain, its namespace gone; the world's provisioner made it (and deletes it once it is Delete).
+    const pv = `pvc-planted-${process.pid}`;
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: pv, annotations: { 'pv.kubernetes.io/provisioned-by': HOSTPATH_PROVISIONER } },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          storageClassName: kube.storageClasses.immediate,
+          hostPath: { path: join(kube.volumesDir, pv), type: 'DirectoryOrCreate' },
+          claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'coder-preflight-gone0004', name: 'volume-x', uid: '00000000-0000-0000-0000-000000000004' },
+        },
+      },
+    });
+    await waitFor(`${pv} Released`, async () => (await core.readPersistentVolume({ name: pv })).status?.phase === 'Released', { timeoutMs: 30_000, intervalMs: 200 });
+
+    const r = await runCli(['cleanup', '--kubeconfig', kube.kubeconfig], { timeoutMs: 90_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^coder-preflight cleanup: 3 removed, 1 kept \(a run in progress\), 0 problems in world-admin \(https:\/\/127\.0\.0\.1:\d+\)$/);
+    expect(lines.find((l) => l.startsWith('  removed Namespace coder-preflight-plant0001 (run plant0001): started by coder-preflight test at '))).toBeDefined();
+    expect(lines).toContain(`  removed ConfigMap default/coder-preflight-plant0002-${process.pid} (run plant0002)`);
+    expect(lines).toContain(`  removed PersistentVolume ${pv} (run gone0004): claim coder-preflight-gone0004/volume-x; was Retain: handed to its provisioner to delete with its disk`);
+    expect(lines.find((l) => l.startsWith('  kept    Namespace coder-preflight-live0003 (run live0003): its run may still be going (until '))).toBeDefined();
+    const gone = (p: Promise<unknown>) => p.then(() => false, (e: { code?: number }) => e.code === 404);
+    expect(await gone(core.readNamespace({ name: 'coder-preflight-plant0001' }))).toBe(true);
+    expect(await gone(core.readNamespacedConfigMap({ namespace: 'default', name: `coder-preflight-plant0002-${process.pid}` }))).toBe(true);
+    expect(await gone(core.readPersistentVolume({ name: pv }))).toBe(true);
+    expect(await gone(core.readNamespace({ name: 'coder-preflight-live0003' }))).toBe(false);
+
+    await core.deleteNamespace({ name: 'coder-preflight-live0003' });
+    await waitFor('live namespace gone', () => gone(core.readNamespace({ name: 'coder-preflight-live0003' })), { timeoutMs: 30_000, intervalMs: 250 });
+    const again = await runCli(['cleanup', '--kubeconfig', kube.kubeconfig]);
+    expect(again.stdout).toMatch(/^coder-preflight cleanup: nothing left by earlier runs in world-admin /);
+  });
+});
+
+describe.skipIf(!isRoot)('the NetworkPolicy probe on the real node without an enforcer', () => {
+  beforeAll(async () => {
+    node = await upNode(kube, { netpol: false });
+  });
+  afterAll(async () => {
+    await downNode();
+  });
+
+  it('fails: the deny-all policy blocks nothing (the bridge CNI alone ignores NetworkPolicy)', async () => {
+    const { r, report } = await runJson(args('--probe', 'network-policy'));
+    expect(r.code, r.stderr).toBe(3);
+    const np = resultOf(report, IDS[1]!);
+    expect(np.status).toBe('fail');
+    expect(np.summary).toMatch(/^NetworkPolicy is not enforced on node world-node-1: with a deny-all ingress policy on the server, the client still reached it (\d+)\/\1 times over 10 s/);
+    expect(np.evidence.phases).toEqual([expect.stringMatching(/^control: met .*R$/), expect.stringMatching(/^deny-all: not met after \d+ attempts, R+$/), 'allow: not run']);
+    expect(await labelledLeft()).toEqual([]);
+  });
+});
