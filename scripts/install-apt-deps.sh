@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the local test world needs (PgBouncer in front of PostgreSQL, openssl for its PKI).
+# Debian packages the local test world needs (PgBouncer in front of PostgreSQL, openssl for its PKI,
+# Chromium for the HTML report's browser test: test/e2e/html-report.test.ts drives it headless).
 # Idempotent and fast when everything is installed: apt is only touched when a command is missing.
 # Usage: bash scripts/install-apt-deps.sh   (as root, or with sudo available)
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 declare -A need=(
   [/usr/sbin/pgbouncer]=pgbouncer
   [openssl]=openssl
+  [chromium]=chromium
 )
 
 missing=()

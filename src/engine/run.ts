@@ -185,7 +185,7 @@ async function judge(check: AnyCheck, g: Gathered, owners: Map<string, string>, 
     evidence: outcome.evidence ?? {},
     ...(threshold ? { threshold } : {}),
     durationMs: round(g.gatherMs + performance.now() - judging),
-  });
+  }, `result ${check.id}`);
   o.onDone?.(result);
   return result;
 }

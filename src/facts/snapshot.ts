@@ -69,6 +69,11 @@ export function readSnapshot(file: string): FactSnapshot {
   } catch (e) {
     throw new ConfigError(`cannot read facts file ${file}: ${fileProblem(e)}`, 'give a file written by --save-facts');
   }
+  return parseSnapshot(text, file);
+}
+
+/** Validate a snapshot's text (a facts file, or the facts.json of a support bundle). */
+export function parseSnapshot(text: string, file: string): FactSnapshot {
   let doc: Partial<FactSnapshot>;
   try {
     doc = JSON.parse(text) as Partial<FactSnapshot>;

@@ -85,15 +85,15 @@ export class FactStore implements FactSource {
         return {
           ok: false,
           reason: e.reason,
-          message: this.redactor.redact(e.message),
-          ...(e.hint ? { hint: this.redactor.redact(e.hint) } : {}),
-          ...(e.detail ? { detail: this.redactor.redactValue(e.detail) } : {}),
+          message: this.redactor.redact(e.message, `fact ${id}`),
+          ...(e.hint ? { hint: this.redactor.redact(e.hint, `fact ${id}`) } : {}),
+          ...(e.detail ? { detail: this.redactor.redactValue(e.detail, `fact ${id}`) } : {}),
           ...(e.causedBy ? { causedBy: e.causedBy } : {}),
           durationMs: ms(started),
         };
       }
       const msg = e instanceof Error ? e.message : String(e);
-      return { ok: false, reason: 'bug', message: this.redactor.redact(`collector ${id} failed unexpectedly: ${msg}`), hint: 'run again with --debug and report it', durationMs: ms(started) };
+      return { ok: false, reason: 'bug', message: this.redactor.redact(`collector ${id} failed unexpectedly: ${msg}`, `fact ${id}`), hint: 'run again with --debug and report it', durationMs: ms(started) };
     }
   }
 }

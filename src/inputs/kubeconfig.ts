@@ -5,6 +5,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, errorMessage, fileProblem } from '../errors.ts';
+import type { Redactor } from '../redact.ts';
+import { registerKubeUser, registerServiceAccountToken } from './secrets.ts';
 
 export interface KubeTarget {
   /** Kubeconfig files in load order (KUBECONFIG may list several); empty for in-cluster. */
@@ -25,7 +27,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const named = (list: unknown, name: string): Obj | undefined =>
   Array.isArray(list) ? (list.find((x) => isObj(x) && x.name === name) as Obj | undefined) : undefined;
 
-export function resolveKube(opts: { kubeconfig?: string; context?: string; env?: NodeJS.ProcessEnv }): KubeResolution {
+/** `redactor`: the selected user's credentials are registered with it as the file is read. */
+export function resolveKube(opts: { kubeconfig?: string; context?: string; env?: NodeJS.ProcessEnv; redactor?: Redactor }): KubeResolution {
   const env = opts.env ?? process.env;
   let files: string[];
   let source: string;
@@ -41,6 +44,7 @@ export function resolveKube(opts: { kubeconfig?: string; context?: string; env?:
       files = [home];
       source = '~/.kube/config';
     } else if (env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
+      if (opts.redactor) registerServiceAccountToken(opts.redactor);
       const host = env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST;
       return {
         configured: true,
@@ -63,6 +67,7 @@ export function resolveKube(opts: { kubeconfig?: string; context?: string; env?:
   const contexts: Obj[] = [];
   const clusters: Obj[] = [];
   const users: Obj[] = [];
+  const userFile = new WeakMap<Obj, string>();
   let current: string | undefined;
   let readable = 0;
   for (const file of files) {
@@ -88,7 +93,12 @@ export function resolveKube(opts: { kubeconfig?: string; context?: string; env?:
     if (!isObj(doc)) throw new ConfigError(`kubeconfig ${file} is not a kubeconfig (expected a mapping)`, 'fix or regenerate the kubeconfig');
     if (Array.isArray(doc.contexts)) contexts.push(...(doc.contexts.filter(isObj) as Obj[]));
     if (Array.isArray(doc.clusters)) clusters.push(...(doc.clusters.filter(isObj) as Obj[]));
-    if (Array.isArray(doc.users)) users.push(...(doc.users.filter(isObj) as Obj[]));
+    if (Array.isArray(doc.users)) {
+      for (const u of doc.users.filter(isObj) as Obj[]) {
+        users.push(u);
+        userFile.set(u, file);
+      }
+    }
     if (!current && typeof doc['current-context'] === 'string' && doc['current-context']) current = doc['current-context'];
   }
   if (readable === 0) throw new ConfigError(`none of the KUBECONFIG files exist (${files.join(delimiter)})`, 'fix KUBECONFIG or pass --kubeconfig');
@@ -113,6 +123,9 @@ export function resolveKube(opts: { kubeconfig?: string; context?: string; env?:
   if (!server) {
     throw new ConfigError(`context "${contextName}" points at cluster "${clusterName}", which has no server in the kubeconfig`, 'fix or regenerate the kubeconfig');
   }
+  const userName = String(ctx.context.user ?? '');
+  const user = named(users, userName);
+  if (opts.redactor && user) registerKubeUser(opts.redactor, userName, user.user, userFile.get(user));
   return {
     configured: true,
     target: {

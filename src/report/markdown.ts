@@ -15,6 +15,8 @@ export function renderMarkdown(report: Report): string {
   ];
   if (report.target.kubernetes) lines.push(`- Kubernetes: context \`${report.target.kubernetes.context}\` at ${report.target.kubernetes.server}`);
   if (report.target.postgres) lines.push(`- PostgreSQL: \`${report.target.postgres.url}\` (from ${report.target.postgres.source})`);
+  if (report.facts && report.facts.source !== 'live') lines.push(`- Facts: replayed from ${report.facts.source === 'bundle' ? 'the support bundle' : 'saved facts'} \`${cell(report.facts.file ?? '')}\`${report.facts.savedBy ? ` (gathered by coder-preflight ${report.facts.savedBy}${report.facts.savedAt ? ` at ${report.facts.savedAt}` : ''})` : ''}`);
+  if (report.facts?.note) lines.push(`- **Note:** ${cell(report.facts.note)}`);
   lines.push(`- Namespace: \`${report.target.namespace}\``, '');
   for (const [category, results] of groupByCategory(report.results)) {
     lines.push(`## ${category}`, '', '| | check | result | evidence |', '|---|---|---|---|');

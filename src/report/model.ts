@@ -19,8 +19,11 @@ export interface Report {
     valuesFile: string | null;
     vantage: string;
   };
-  /** Where the facts came from: gathered now, or replayed from a snapshot. */
-  facts?: { source: 'live' | 'snapshot'; file?: string; savedAt?: string; savedBy?: string };
+  /**
+   * Where the facts came from: gathered now, or replayed from saved facts (--from-facts) or a
+   * support bundle (--from-bundle); `note` says when another coder-preflight version saved them.
+   */
+  facts?: { source: 'live' | 'snapshot' | 'bundle'; file?: string; savedAt?: string; savedBy?: string; note?: string };
   plugins?: { name: string; spec: string }[];
   summary: Record<Status, number> & { total: number; worst: Status };
   exitCode: number;

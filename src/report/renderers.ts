@@ -1,6 +1,7 @@
 // The output formats, keyed by name (after arethetypeswrong's CLI): the list of formats that
 // -o accepts is this table's keys. Each renderer is a pure function of the report (SARIF also of
 // the checks' metadata, for its rules).
+import { renderHtml } from './html.ts';
 import { renderJson } from './json.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -26,6 +27,7 @@ export const RENDERERS = {
   junit: { extension: 'xml', render: (r: Report) => renderJunit(r) },
   markdown: { extension: 'md', render: (r: Report) => renderMarkdown(r) },
   sarif: { extension: 'sarif', render: (r: Report, o: RenderOptions) => renderSarif(r, o.checks ?? []) },
+  html: { extension: 'html', render: (r: Report) => renderHtml(r) },
 } as const satisfies Record<string, { extension: string; render(r: Report, o: RenderOptions): string }>;
 
 export type Format = keyof typeof RENDERERS;

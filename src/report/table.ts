@@ -23,6 +23,7 @@ export function renderTable(report: Report, opts: { color: boolean; width?: numb
   const s = report.summary;
   const parts = (['pass', 'warn', 'fail', 'error', 'skip'] as const).filter((k) => s[k] > 0).map((k) => paint(STATUS_STYLE[k], `${s[k]} ${k}`));
   const lines = [table.toString(), '', `${parts.join(', ')} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s (profile ${report.profile.name}; from ${report.target.vantage})`];
+  if (report.facts?.note) lines.push(paint('yellow', `Note: ${report.facts.note}`));
 
   const todo = report.results.filter((r) => r.status === 'fail' || r.status === 'warn' || r.status === 'error');
   if (todo.length) {
