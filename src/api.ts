@@ -4,7 +4,7 @@
 export { defineCheck } from './engine/define.ts';
 export { defineCollector, FactError } from './facts/collector.ts';
 export { definePlugin } from './plugins/define.ts';
-export { listAll, withKube } from './kubernetes/with-kube.ts';
+export { listAll, withKubeForPlugins as withKube } from './kubernetes/with-kube.ts';
 export { withPostgres } from './postgres/session.ts';
 export type { PluginDefinition } from './plugins/define.ts';
 export type { CheckDefinition, CheckOutcome, EvaluateContext, Evidence, Options, Profile, ProfileDefaults, Status } from './engine/types.ts';

@@ -1,21 +1,40 @@
-// The one place that loads @kubernetes/client-node (heavy: ~100 ms even bundled), on first use; and
-// the classification of its errors.
+// The one place that loads @kubernetes/client-node, on first use: the part our collectors use
+// (./k8s-core.ts, ~7 MB bundled instead of 16.7), or all of it for plugins; one connection pool
+// per KubeConfig; and the classification of its errors.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type * as K8s from '@kubernetes/client-node';
 import { fileProblem } from '../errors.ts';
 import type { KubeTarget } from '../inputs/kubeconfig.ts';
 
-export type K8sModule = typeof K8s;
+/** What the built-in collectors may use: a class missing here is a type error, not a crash. */
+export type K8sModule = typeof import('./k8s-core.ts');
+/** The whole client, for plugins. */
+export type K8sFullModule = typeof K8s;
 
 let loading: Promise<K8sModule> | undefined;
 export function loadK8s(): Promise<K8sModule> {
-  loading ??= import('@kubernetes/client-node');
+  // import() reads and compiles the chunk synchronously (Node has no async loader hooks here), on
+  // the main thread: let the collectors asked for in the same turn (PostgreSQL's connect) start
+  // their I/O first, so it goes on while the client compiles.
+  loading ??= new Promise<void>((r) => setImmediate(r)).then(() => import('./k8s-core.ts'));
   return loading;
 }
 
-export async function kubeConfigFor(target: KubeTarget): Promise<K8s.KubeConfig> {
-  const k8s = await loadK8s();
+let loadingFull: Promise<K8sFullModule> | undefined;
+/**
+ * The whole client. Not bundled (scripts/build.mjs leaves this import to Node, which finds the
+ * installed dependency): bundling it would put the part ./k8s-core.ts needs in one 16.7 MB chunk
+ * with the rest again. So it is a copy of its own, with its own KubeConfig (kubeConfigFor(…, it)).
+ */
+export function loadK8sFull(): Promise<K8sFullModule> {
+  loadingFull ??= import('@kubernetes/client-node');
+  return loadingFull;
+}
+
+/** The KubeConfig for a target, made with the client `k8s` (default: the built-in collectors' one). */
+export async function kubeConfigFor(target: KubeTarget, client?: { KubeConfig: K8sModule['KubeConfig'] }): Promise<K8s.KubeConfig> {
+  const k8s = client ?? (await loadK8s());
   const kc = new k8s.KubeConfig();
   if (target.inCluster) {
     kc.loadFromCluster();
@@ -37,7 +56,48 @@ export async function kubeConfigFor(target: KubeTarget): Promise<K8s.KubeConfig>
     kc.setCurrentContext(target.context);
   }
   assertCaParses(kc);
+  shareConnections(kc);
   return kc;
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+type DispatcherFactory = (cluster: { server?: string; proxyUrl?: string } | null, agentOptions: Record<string, unknown>) => Closable | undefined;
+const pools = new WeakMap<K8s.KubeConfig, Map<string, Closable>>();
+
+/**
+ * Reuse connections. client-node 2.0 builds a new undici Agent for every request
+ * (applySecurityAuthentication → createDispatcher), so nothing is kept alive: every request, every
+ * page of a paginated list, pays a TCP connect, a TLS handshake and a new secure context (~10-20 ms
+ * and the CPU for it). Hand out one Agent per distinct TLS setup instead (server, proxy, CA, client
+ * certificate and key, verification), which keeps its connections alive and pools them; tokens
+ * still travel in the headers set per request. Should a client-node without createDispatcher come,
+ * every request connects anew, as before.
+ */
+function shareConnections(kc: K8s.KubeConfig): void {
+  const k = kc as unknown as { createDispatcher?: DispatcherFactory };
+  const make = k.createDispatcher;
+  if (typeof make !== 'function') return;
+  const pool = new Map<string, Closable>();
+  pools.set(kc, pool);
+  const part = (v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v);
+  k.createDispatcher = (cluster, o) => {
+    const key = JSON.stringify([cluster?.server, cluster?.proxyUrl, o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername].map(part));
+    if (pool.has(key)) return pool.get(key);
+    const d = make.call(kc, cluster, o);
+    // undefined: no TLS options, so undici's global dispatcher, which keeps connections already.
+    if (d) pool.set(key, d);
+    return d;
+  };
+}
+
+/** Close the connections a KubeConfig kept open (at the end of a run). */
+export async function closeConnections(kc: K8s.KubeConfig): Promise<void> {
+  const pool = pools.get(kc);
+  if (!pool) return;
+  pools.delete(kc);
+  await Promise.allSettled([...pool.values()].map((d) => d.close()));
 }
 
 /**

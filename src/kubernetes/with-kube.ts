@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClassifiedError } from '../errors.ts';
 import type { CollectContext } from '../facts/collector.ts';
-import { classifyKubeError, kubeConfigFor, loadK8s, type K8sModule } from './client.ts';
+import { classifyKubeError, closeConnections, kubeConfigFor, loadK8s, loadK8sFull, type K8sFullModule, type K8sModule } from './client.ts';
+import { watchKubeCredentials } from '../inputs/secrets.ts';
 
 const KUBE_HINTS: Record<string, string> = {
   unauthorized: "the credentials in the kubeconfig were rejected: refresh them (e.g. re-run your cloud CLI's get-credentials) and try again",
@@ -20,12 +21,12 @@ const KUBE_HINTS: Record<string, string> = {
 /** The fact that proves the API server answers with these credentials; the others build on it. */
 export const API_FACT = 'kubernetes.version';
 
-/** The run's KubeConfig for the selected context, or a not-configured/invalid-config failure. */
-async function kubeConfig(ctx: CollectContext): Promise<KubeConfig> {
+/** The run's KubeConfig for the selected context (made with the whole client for plugins), or a not-configured/invalid-config failure. */
+async function kubeConfig(ctx: CollectContext, forPlugins = false): Promise<KubeConfig> {
   const kube = ctx.target.kube;
   if (!kube.configured) throw new ClassifiedError('not-configured', 'No Kubernetes cluster configured', kube.hint);
   try {
-    return await ctx.resources.use('kube.config', () => kubeConfigFor(kube.target));
+    return await ctx.resources.use(forPlugins ? 'kube.config.plugins' : 'kube.config', async () => watchKubeCredentials(await kubeConfigFor(kube.target, forPlugins ? await loadK8sFull() : await loadK8s()), ctx.redactor), closeConnections);
   } catch (e) {
     throw new ClassifiedError('invalid-config', `cannot load kubeconfig: ${(e as Error).message}`, 'fix or regenerate the kubeconfig');
   }
@@ -123,14 +124,26 @@ async function credentials(kc: KubeConfig): Promise<void> {
  * Every fact but the API server's own waits for it: when the server does not answer (or the
  * kubeconfig is wrong), that one cause is told once, by kubernetes.api.
  */
-export async function withKube<T>(ctx: CollectContext, needs: string, fn: (k8s: K8sModule, kc: KubeConfig) => Promise<T>, opts: { isApiFact?: boolean } = {}): Promise<T> {
+export function withKube<T>(ctx: CollectContext, needs: string, fn: (k8s: K8sModule, kc: KubeConfig) => Promise<T>, opts: { isApiFact?: boolean } = {}): Promise<T> {
+  return run(ctx, needs, fn, opts, false);
+}
+
+/**
+ * withKube for plugins (coder-preflight/api): the whole client-node module, with a KubeConfig made
+ * by it. The built-in collectors do without it (loadK8s loads only the part they use).
+ */
+export function withKubeForPlugins<T>(ctx: CollectContext, needs: string, fn: (k8s: K8sFullModule, kc: KubeConfig) => Promise<T>): Promise<T> {
+  return run(ctx, needs, fn, {}, true);
+}
+
+async function run<M, T>(ctx: CollectContext, needs: string, fn: (k8s: M, kc: KubeConfig) => Promise<T>, opts: { isApiFact?: boolean }, forPlugins: boolean): Promise<T> {
   if (!opts.isApiFact) {
     const api = await ctx.fact(API_FACT);
     // A 403 on /version says nothing about other resources: go on and ask.
     if (!api.ok && api.reason !== 'forbidden') await ctx.need(API_FACT);
   }
-  const kc = await kubeConfig(ctx);
-  const k8s = await loadK8s();
+  const kc = await kubeConfig(ctx, forPlugins);
+  const k8s = (forPlugins ? await loadK8sFull() : await loadK8s()) as M;
   if (opts.isApiFact) await credentials(kc);
   try {
     return await fn(k8s, kc);
