@@ -6,5 +6,6 @@
 # Prints the archive's path on the last line of stdout. Re-running with it cached is a no-op.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-node=${NODE:-$here/node_modules/.bin/node}
+# Not $NODE: npm sets it to the Node running npm (the system one, which may be too old) in `npm test`.
+node=${CODER_PREFLIGHT_NODE:-$here/node_modules/.bin/node}
 exec "$node" --no-warnings "$here/test/world/node/node-image.ts"
