@@ -37,6 +37,7 @@ export default defineCheck({
       p50Ms: p50,
       p95Ms: judged.query?.p95 ?? judged.sslRequest.p95,
       vantage: judged.vantage,
+      ...(f.podProblem ? { fromTheCluster: `not measured: ${f.podProblem}` } : {}),
     };
     const threshold = { value: `p50 < ${options.maxMs} ms` };
     const slowForCoder = p50 >= options.coderWarnMs ? `; Coder's own health check would warn (≥ ${options.coderWarnMs} ms)` : '';
@@ -46,6 +47,17 @@ export default defineCheck({
         status: 'fail',
         summary: `${f.host}:${f.port} takes ${p50} ms (p50, ${what(judged)}) from ${judged.vantage}, where Coder runs: over the ${options.maxMs} ms Coder's architectures require${slowForCoder}`,
         remediation: 'move the database (or Coder) so both are in one region and zone; look for a proxy, VPN or NAT in the path',
+        evidence,
+        threshold,
+        vantage: judged.vantage,
+      };
+    }
+    if (f.podProblem) {
+      // Asked to measure from the cluster, and could not: say so rather than judge from here.
+      return {
+        status: 'warn',
+        summary: `${f.host}:${f.port} ${p50 < options.maxMs ? 'answers in' : 'takes'} ${p50} ms (p50, ${what(judged)}) from ${judged.vantage}; from the cluster it could not be measured: ${f.podProblem}`,
+        remediation: 'fix what kept the probe pod from measuring (see the evidence), or run coder-preflight inside the cluster',
         evidence,
         threshold,
         vantage: judged.vantage,

@@ -26,6 +26,7 @@ import postgresTls from './postgres/tls.ts';
 import postgresUrl from './postgres/url.ts';
 import probeDynamicProvisioning from './probe/dynamic-provisioning.ts';
 import probeNetworkPolicy from './probe/network-policy.ts';
+import probePgLatency from './probe/pg-latency.ts';
 import valuesPgWiring from './values/pg-wiring.ts';
 
 export const collectors: CollectorRegistry = {
@@ -55,6 +56,7 @@ export const collectors: CollectorRegistry = {
   [postgresUrl.id]: postgresUrl,
   [probeDynamicProvisioning.id]: probeDynamicProvisioning,
   [probeNetworkPolicy.id]: probeNetworkPolicy,
+  [probePgLatency.id]: probePgLatency,
   [valuesPgWiring.id]: valuesPgWiring,
 };
 
@@ -84,4 +86,5 @@ export type * from './postgres/tls.ts';
 export type * from './postgres/url.ts';
 export type * from './probe/dynamic-provisioning.ts';
 export type * from './probe/network-policy.ts';
+export type * from './probe/pg-latency.ts';
 export type * from './values/pg-wiring.ts';

@@ -12,6 +12,9 @@ import { kubeConfig, HOSTPATH_PROVISIONER } from '../world/kube/kube.ts';
 import { createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass, waitForNodesReady } from '../world/kube/scenario.ts';
 import { createTokenUser } from '../world/kube/users.ts';
 import { downNode, upNode, type NodeInfo } from '../world/node/node.ts';
+import { exposeOnBridge, unexpose } from '../world/node/expose.ts';
+import { startDelayProxy } from '../world/delay-proxy.ts';
+import { startPostgres, stopPostgres } from '../world/postgres.ts';
 
 const isRoot = process.getuid?.() === 0;
 const kube = inject('kube');
@@ -226,6 +229,30 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       expect(await labelledLeft()).toEqual([]);
     });
   }
+
+  it('postgres.latency from a pod on the node (--probe pg-latency): the database through the bridge, straight and behind 16 ms of delay', async () => {
+    const pg = await startPostgres({ major: 17 });
+    const slow = await startDelayProxy({ target: { host: '127.0.0.1', port: pg.port }, upstreamDelayMs: 8, downstreamDelayMs: 8 });
+    const straight = await exposeOnBridge({ name: `pg-${process.pid}`, target: { host: '127.0.0.1', port: pg.port } });
+    const delayed = await exposeOnBridge({ name: `pg-slow-${process.pid}`, target: { host: '127.0.0.1', port: slow.port } });
+    try {
+      const url = (e: { host: string; port: number }) => `postgres://${pg.roles.coder.name}:${encodeURIComponent(pg.roles.coder.password)}@${e.host}:${e.port}/coder?sslmode=disable`;
+      const run = (e: { host: string; port: number }) => runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'pg-latency', '--postgres-url', url(e), '--check', 'postgres.latency']);
+      const fast = resultOf((await run(straight)).report, 'postgres.latency');
+      expect(fast).toMatchObject({ status: 'pass', summary: new RegExp(`answers in [\\d.]+ ms \\(p50, SSLRequest round trips \\(no login from there\\)\\) from a pod on node ${node.name}`) });
+      expect(fast.evidence.measurements).toHaveLength(2);
+      const far = resultOf((await run(delayed)).report, 'postgres.latency');
+      // From the cluster, where Coder runs: a fail, not the warn a measurement from here would get.
+      expect(far).toMatchObject({ status: 'fail', summary: new RegExp(`from a pod on node ${node.name}.*where Coder runs: over the 10 ms`) });
+      expect(far.evidence.p50Ms).toBeGreaterThanOrEqual(16);
+      expect(await labelledLeft()).toEqual([]);
+    } finally {
+      await unexpose(straight);
+      await unexpose(delayed);
+      await slow.close();
+      await stopPostgres(pg);
+    }
+  });
 
   it('cleanup removes what earlier runs left (namespaces, labelled objects elsewhere, volumes of their claims), keeps a run in progress, and says so', async () => {
     const past = new Date(Date.now() - 3600_000).toISOString();

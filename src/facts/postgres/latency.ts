@@ -24,6 +24,8 @@ export interface PostgresLatencyFact {
   host: string;
   port: number;
   measurements: LatencyMeasurement[];
+  /** The pod vantage (--active / --probe pg-latency): why it measured nothing, when it did not. */
+  podProblem?: string;
 }
 
 declare module '../types.ts' {
@@ -55,11 +57,16 @@ export default defineCollector({
       } catch (e) {
         throw new ClassifiedError('unreachable', `fresh connections to ${host}:${port} failed while measuring: ${(e as Error).message}`);
       }
-      return {
-        host,
-        port,
-        measurements: [{ vantage: t.vantage, inCluster, query: stats(query), samplesMs: query, sslRequest: stats(hs.sslRequest), tcpConnect: stats(hs.connect) }],
-      };
+      const measurements: LatencyMeasurement[] = [{ vantage: t.vantage, inCluster, query: stats(query), samplesMs: query, sslRequest: stats(hs.sslRequest), tcpConnect: stats(hs.connect) }];
+      // From a pod on Coder's nodes, when the probe ran (it measures without credentials).
+      const probe = await ctx.fact('probe.pg-latency');
+      let podProblem: string | undefined;
+      if (probe.ok && probe.value.state === 'ran') {
+        const v = probe.value;
+        if (v.sslRequest && v.tcpConnect) measurements.push({ vantage: `a pod on node ${v.node ?? '?'} (${v.placement})`, inCluster: true, sslRequest: v.sslRequest, tcpConnect: v.tcpConnect, ...(v.samplesMs ? { samplesMs: v.samplesMs } : {}) });
+        else podProblem = v.problem ?? 'the probe pod reported no measurement';
+      } else if (probe.ok && probe.value.state === 'forbidden') podProblem = `the pg-latency probe may not run: ${probe.value.missing.join(', ')}`;
+      return { host, port, measurements, ...(podProblem ? { podProblem } : {}) };
     });
   },
 });

@@ -53,7 +53,7 @@ export default defineProbe({
     { verb: 'create', group: '', resource: 'persistentvolumeclaims', namespace: ns },
     { verb: 'get', group: '', resource: 'persistentvolumeclaims', namespace: ns },
   ],
-  async run(p: ProbeContext) {
+  async run(p: ProbeContext): Promise<DynamicProvisioningResult> {
     const d = p.collect.target.deployment;
     const placement = d.workspaces;
     const base = { placement: placementWords(placement, 'workspace'), events: [] as string[], limitMs: p.budgetMs() };

@@ -71,7 +71,7 @@ export default defineProbe({
   fact: 'probe.network-policy',
   proves: 'that NetworkPolicies are enforced on the workspace nodes (a deny-all policy blocks a real connection, an allow rule restores it)',
   needs: (ns) => [{ verb: 'create', group: 'networking.k8s.io', resource: 'networkpolicies', namespace: ns }],
-  async run(p: ProbeContext) {
+  async run(p: ProbeContext): Promise<NetworkPolicyProbeResult> {
     const d = p.collect.target.deployment;
     const placement = d.workspaces;
     const id = p.nonce();

@@ -1,5 +1,6 @@
 // The agent's modes: name → what it does with its JSON args. A new mode is one file beside this
-// one and one line here (pg-latency goes here next, bundling `pg` only if it needs it).
+// one and one line here.
+import { pgLatency } from './pg-latency.ts';
 import { tcpClient } from './tcp-client.ts';
 import { tcpServer } from './tcp-server.ts';
 import { volumeWrite } from './volume-write.ts';
@@ -10,4 +11,5 @@ export const MODES: Record<string, Mode> = {
   'volume-write': (a) => volumeWrite(a as never),
   'tcp-server': (a) => tcpServer(a as never),
   'tcp-client': (a) => tcpClient(a as never),
+  'pg-latency': (a) => pgLatency(a as never),
 };

@@ -23,7 +23,14 @@ testCheck(check, {
     { name: 'fast from a pod on the control-plane nodes', facts: fact(m(30), m(2, { vantage: 'a pod on node cp-1', inCluster: true })), summary: 'db:5432 answers in 2 ms (p50, SELECT 1 round trips) from a pod on node cp-1, where Coder runs' },
     { name: 'no login from the pod: the SSLRequest round trip decides', facts: fact(m(3, { vantage: 'a pod on node cp-1', inCluster: true, query: undefined, samplesMs: undefined })), summary: '(p50, SSLRequest round trips (no login from there))' },
   ],
-  warn: [{ name: 'slow from this machine only', facts: fact(m(22)), summary: "db:5432 takes 22 ms (p50, SELECT 1 round trips) from this machine (laptop), which is not where Coder runs; Coder's own health check would warn (≥ 15 ms)", remediation: /--active/ }],
+  warn: [
+    {
+      name: 'asked to measure from the cluster, and the probe pod could not',
+      facts: { 'postgres.latency': { host: 'db', port: 5432, measurements: [m(0.5)], podProblem: 'pod pg-latency-1 landed on node kwok-1, which fakes pods' } },
+      summary: 'db:5432 answers in 0.5 ms (p50, SELECT 1 round trips) from this machine (laptop); from the cluster it could not be measured: pod pg-latency-1 landed on node kwok-1, which fakes pods',
+      evidence: { fromTheCluster: 'not measured: pod pg-latency-1 landed on node kwok-1, which fakes pods' },
+    },
+    { name: 'slow from this machine only', facts: fact(m(22)), summary: "db:5432 takes 22 ms (p50, SELECT 1 round trips) from this machine (laptop), which is not where Coder runs; Coder's own health check would warn (≥ 15 ms)", remediation: /--active/ }],
   fail: [
     { name: 'slow from the cluster', facts: fact(m(0.5), m(12, { vantage: 'a pod on node cp-1', inCluster: true })), summary: "db:5432 takes 12 ms (p50, SELECT 1 round trips) from a pod on node cp-1, where Coder runs: over the 10 ms Coder's architectures require" },
     { name: 'a stricter threshold from the config file', facts: fact(m(4, { inCluster: true, vantage: 'in the cluster (pod coder-preflight)' })), options: { maxMs: 3 }, summary: 'over the 3 ms' },

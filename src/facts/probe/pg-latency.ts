@@ -1,0 +1,61 @@
+// The database seen from where Coder runs: a probe pod on Coder's control-plane nodes measures
+// round trips to the host:port the settings give (credential-free: TCP handshakes and SSLRequest
+// round trips; a TCP handshake alone can be answered by a proxy, the SSLRequest only by a
+// PostgreSQL speaker). postgres.latency judges by this measurement when there is one.
+import type { PgLatencyArgs, PgLatencyResult } from '../../probes/agent/pg-latency.ts';
+import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
+import { placementWords, runProbePod } from '../../probes/pods.ts';
+import { databaseTarget } from '../../probes/traffic.ts';
+import type { LatencyStats } from '../../postgres/latency.ts';
+
+export interface PgLatencyProbeResult {
+  placement: string;
+  /** The database, as the settings give it. */
+  target?: string;
+  node?: string;
+  /** Why nothing was measured (no database configured, the pod never ran or reported). */
+  problem?: string;
+  tcpConnect?: LatencyStats;
+  sslRequest?: LatencyStats;
+  samplesMs?: number[];
+}
+
+declare module '../types.ts' {
+  interface FactMap {
+    'probe.pg-latency': ProbeFact<PgLatencyProbeResult>;
+  }
+}
+
+export const PG_LATENCY_SAMPLES = 20;
+
+export default defineProbe({
+  name: 'pg-latency',
+  fact: 'probe.pg-latency',
+  proves: 'the round trip to the database from a pod on Coder\'s control-plane nodes, where Coder runs',
+  needs: () => [],
+  async run(p: ProbeContext): Promise<PgLatencyProbeResult> {
+    const placement = p.collect.target.deployment.controlPlane;
+    const base = { placement: placementWords(placement, 'control-plane') };
+    const pg = p.collect.target.postgres;
+    if (pg.state !== 'configured') return { ...base, problem: 'no database is configured to measure' };
+    const target = databaseTarget(pg.settings);
+    const args: PgLatencyArgs = { nonce: p.nonce(), host: target.host, port: target.port, samples: PG_LATENCY_SAMPLES, warmup: 3, timeoutMs: 2000 };
+    const r = await runProbePod<PgLatencyResult>(
+      p,
+      {
+        name: `pg-latency-${p.nonce()}`,
+        probe: 'pg-latency',
+        role: 'client',
+        mode: 'pg-latency',
+        args: args as unknown as Record<string, unknown> & { nonce: string },
+        ...(placement ? { placement } : {}),
+        deadlineSeconds: p.podDeadlineSeconds(),
+      },
+      p.budgetMs(),
+    );
+    const node = r.node?.name;
+    const res = r.report?.ok ? r.report.result : undefined;
+    const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not measure: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+    return { ...base, target: target.what, ...(node ? { node } : {}), ...(problem ? { problem } : {}), ...(res ? { tcpConnect: res.tcpConnect, sslRequest: res.sslRequest, samplesMs: res.samplesMs } : {}) };
+  },
+});
