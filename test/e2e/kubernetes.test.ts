@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../world/kube/kube.ts';
 import { startPostgres, stopPostgres, type PgInstance } from '../world/postgres.ts';
 import { freePort } from '../world/proc.ts';
+import { sign } from '../world/pki.ts';
 import { cleanEnv, resultOf, runCli, runJson, type CliRun } from '../helpers/cli.ts';
 import type { Report } from '../../src/report/model.ts';
 
@@ -149,14 +150,9 @@ describe('kubernetes.api against a real kube-apiserver', () => {
   it('says when the client certificate has expired', async () => {
     // Signed by the world's own CA, valid from 400 days ago until yesterday: the server refuses it (401).
     const d = tmp();
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: 'pipe' });
-    run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=system:masters/CN=expired-admin', '-keyout', 'k', '-out', 'csr']);
-    writeFileSync(join(d, 'index.txt'), '');
-    writeFileSync(join(d, 'serial'), '01\n');
-    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
-    writeFileSync(join(d, 'ca.cnf'), `[ca]\ndefault_ca=d\n[d]\ndatabase=${d}/index.txt\nserial=${d}/serial\nnew_certs_dir=${d}\ndefault_md=sha256\npolicy=p\n[p]\nO=optional\nCN=supplied\n`);
-    run(['ca', '-batch', '-config', 'ca.cnf', '-cert', join(kube.pkiDir, 'ca.crt'), '-keyfile', join(kube.pkiDir, 'ca.key'), '-in', 'csr', '-out', 'c', '-startdate', day(-400), '-enddate', day(-1), '-notext']);
-    const f = withUser({ 'client-certificate-data': readFileSync(join(d, 'c')).toString('base64'), 'client-key-data': readFileSync(join(d, 'k')).toString('base64') });
+    const day = 86_400_000;
+    const c = sign(d, 'expired-admin', '/O=system:masters/CN=expired-admin', 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n', join(kube.pkiDir, 'ca'), { from: new Date(Date.now() - 400 * day), to: new Date(Date.now() - day) });
+    const f = withUser({ 'client-certificate-data': readFileSync(c.cert).toString('base64'), 'client-key-data': readFileSync(c.key).toString('base64') });
     const { report } = await runJson(['--kubeconfig', f, '--check', 'kubernetes.api']);
     expect(byId(report, 'kubernetes.api')).toMatchObject({ status: 'fail', summary: /: the client certificate of user world-admin \(O=system:masters, CN=expired-admin\) expired at \d{4}-/, evidence: { reason: 'unauthorized' } });
   });

@@ -13,14 +13,13 @@
 // 'login-page' (/healthz exempt, everything else an HTML login page with 200), 'sso-redirect'
 // (everything 302 to a login host), 'not-installed' (an Ingress default backend: 404 for all),
 // 'plain-http' (no TLS at all). Nothing here talks to anything but loopback.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DAY_MS, KEY, makeCa, openssl, sign } from './pki.ts';
 
 /** The access host every certificate is for (its DNS answers come from test/world/dns.ts). */
 export const FRONT_DOOR_HOST = 'coder.preflight.test';
@@ -47,54 +46,14 @@ export interface FrontDoorPki {
   certs: Record<CertKind, { cert: string; key: string; chain: string; notAfter: string }>;
 }
 
-const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-const DAY_MS = 86_400_000;
-
-function openssl(args: string[], cwd: string): string {
-  try {
-    return execFileSync('openssl', args, { cwd, stdio: 'pipe', encoding: 'utf8' });
-  } catch (e) {
-    const err = e as { stderr?: Buffer | string; message: string };
-    throw new Error(`openssl ${args[0]} failed: ${err.stderr?.toString().trim() || err.message}`);
-  }
-}
-
-/** openssl ca's date form, YYYYMMDDHHMMSSZ (UTC). */
-const caDate = (d: Date) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
-
-/** Sign `name`'s new key with `ca` (a file stem in dir) for exactly [from, to] (openssl ca). */
-function sign(dir: string, name: string, subject: string, ext: string, ca: string, from: Date, to: Date): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.crt`);
-  const extFile = join(dir, `${name}.ext`);
-  writeFileSync(extFile, ext);
-  openssl(['req', '-new', ...KEY, '-keyout', key, '-out', csr, '-subj', subject], dir);
-  const db = join(dir, `${name}.ca-db`);
-  mkdirSync(db, { recursive: true });
-  writeFileSync(join(db, 'index.txt'), '');
-  writeFileSync(join(db, 'serial'), `${randomBytes(8).toString('hex')}\n`);
-  const cnf = join(db, 'ca.cnf');
-  writeFileSync(
-    cnf,
-    ['[ca]', 'default_ca = world', '[world]', `database = ${join(db, 'index.txt')}`, `new_certs_dir = ${db}`, `serial = ${join(db, 'serial')}`,
-      'default_md = sha256', 'policy = any', 'unique_subject = no', 'copy_extensions = none', '[any]', 'commonName = supplied', ''].join('\n'),
-  );
-  openssl(['ca', '-batch', '-notext', '-config', cnf, '-cert', `${ca}.crt`, '-keyfile', `${ca}.key`, '-in', csr, '-out', cert,
-    '-startdate', caDate(from), '-enddate', caDate(to), '-extfile', extFile], dir);
-  chmodSync(key, 0o600);
-  return { cert, key };
-}
-
 const LEAF_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n';
 /** Where a browser would fetch the intermediate from (port 9, discard: never fetched by anything here). */
 const AIA = 'authorityInfoAccess=caIssuers;URI:http://127.0.0.1:9/front-door-intermediate.crt\n';
 
 export function makeFrontDoorPki(dir = mkdtempSync(join(tmpdir(), 'cp-front-door-'))): FrontDoorPki {
   const now = Date.now();
-  openssl(['req', '-x509', '-new', ...KEY, '-keyout', 'root.key', '-out', 'root.crt', '-days', '3650', '-sha256', '-subj', '/CN=coder-preflight front door root CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  sign(dir, 'intermediate', '/CN=coder-preflight front door intermediate CA', 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n', 'root', new Date(now - DAY_MS), new Date(now + 3650 * DAY_MS));
+  makeCa(dir, 'root', 'coder-preflight front door root CA');
+  sign(dir, 'intermediate', '/CN=coder-preflight front door intermediate CA', 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n', 'root', { from: new Date(now - DAY_MS), to: new Date(now + 3650 * DAY_MS) });
   const both = `DNS:${FRONT_DOOR_HOST},DNS:${FRONT_DOOR_WILDCARD}`;
   const specs: Record<CertKind, { san: string; from: number; to: number }> = {
     good: { san: both, from: now - DAY_MS, to: now + 825 * DAY_MS },
@@ -113,7 +72,7 @@ export function makeFrontDoorPki(dir = mkdtempSync(join(tmpdir(), 'cp-front-door
         '-addext', `subjectAltName=${s.san}`, '-addext', 'extendedKeyUsage=serverAuth'], dir);
       files = { cert: join(dir, 'self-signed.crt'), key: join(dir, 'self-signed.key') };
     } else {
-      files = sign(dir, `leaf-${kind}`, `/CN=${FRONT_DOOR_HOST}`, `${LEAF_EXT}${AIA}subjectAltName=${s.san}\n`, 'intermediate', new Date(s.from), new Date(s.to));
+      files = sign(dir, `leaf-${kind}`, `/CN=${FRONT_DOOR_HOST}`, `${LEAF_EXT}${AIA}subjectAltName=${s.san}\n`, 'intermediate', { from: new Date(s.from), to: new Date(s.to) });
     }
     const leaf = readFileSync(files.cert, 'utf8');
     const chain = join(dir, `${kind}.chain.pem`);
