@@ -6,16 +6,11 @@
 // Service or Ingress the chart creates terminates TLS, and CODER_WILDCARD_ACCESS_URL must be a
 // pattern Coder accepts (appurl.CompileHostnamePattern) that an Ingress routes and a certificate covers.
 import { defineCheck } from '../../src/engine/define.ts';
-import type { CheckOutcome, Evidence } from '../../src/engine/types.ts';
+import { combine, type Finding } from '../../src/access/findings.ts';
+import type { Evidence } from '../../src/engine/types.ts';
 import { ruleMatches, type FrontDoor, type FrontDoorIngress, type ServicePort, type UrlSetting } from '../../src/access/front-door.ts';
 import { hostKind, ingressWildcardHost, maskUserinfo, parseAccessUrl, parseWildcard, type ParsedAccessUrl } from '../../src/access/url.ts';
 import type { AccessUrlSettingsFact } from '../../src/facts/access-url/settings.ts';
-
-interface Finding {
-  status: 'warn' | 'fail';
-  summary: string;
-  remediation: string;
-}
 
 /** Load balancer annotations that make the cloud's load balancer terminate TLS itself. */
 const LB_TLS_ANNOTATIONS = ['service.beta.kubernetes.io/aws-load-balancer-ssl-cert', 'service.beta.kubernetes.io/do-loadbalancer-certificate-id', 'service.beta.kubernetes.io/oci-load-balancer-ssl-ports', 'load-balancer.hetzner.cloud/http-certificates'];
@@ -30,16 +25,6 @@ const sameUrl = (a: string, b: string) => {
   return pa.ok && pb.ok ? pa.url.scheme === pb.url.scheme && pa.url.host === pb.url.host && pa.url.port === pb.url.port && pa.url.path === pb.url.path : a === b;
 };
 
-function combine(findings: Finding[], evidence: Evidence): CheckOutcome {
-  const sorted = [...findings].sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
-  const [first, ...rest] = sorted;
-  return {
-    status: first!.status,
-    summary: rest.length ? `${first!.summary} (and ${rest.length} more: see findings)` : first!.summary,
-    remediation: [...new Set(sorted.map((f) => f.remediation))].join('; '),
-    evidence: { ...evidence, findings: sorted.map((f) => `${f.status}: ${f.summary}`) },
-  };
-}
 
 /** The URL-level findings: things wrong with the URL whatever stands in front of Coder. */
 function urlFindings(u: ParsedAccessUrl, where: string): Finding[] {

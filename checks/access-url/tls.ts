@@ -4,18 +4,13 @@
 // AIA and hide it; agents and curl do not) or a certificate without the wildcard's name break
 // them while the dashboard may look fine (coder-install-failures.md §2.3 N2, rank 3).
 import { defineCheck } from '../../src/engine/define.ts';
-import type { CheckOutcome, Evidence } from '../../src/engine/types.ts';
+import { combine, type Finding } from '../../src/access/findings.ts';
+import type { Evidence } from '../../src/engine/types.ts';
 import { goHostnameMatches, type TlsCertificate } from '../../src/postgres/certificates.ts';
 import type { AccessUrlReachFact } from '../../src/facts/access-url/reach.ts';
 import { maskUserinfo } from '../../src/access/url.ts';
 import { HANDSHAKE_FAILED, type TrustVerdict } from '../../src/access/types.ts';
 import type { AccessUrlSettingsFact } from '../../src/facts/access-url/settings.ts';
-
-interface Finding {
-  status: 'warn' | 'fail';
-  summary: string;
-  remediation: string;
-}
 
 const DAY_MS = 86_400_000;
 const date = (iso: string) => iso.slice(0, 10);
@@ -31,17 +26,6 @@ function privateCaFix(s: AccessUrlSettingsFact): string {
   return `put the CA certificate in a Secret in ${s.namespace} and ${v1 ? 'set certs.secret.name/key' : 'list it in coder.certs.secrets (name, key): the chart mounts it at /etc/ssl/certs/<name>.crt in Coder\'s pod'}, and add it to every workspace image's trust store (COPY ca.crt /usr/local/share/ca-certificates/ && update-ca-certificates), or the agent download in the init script fails`;
 }
 
-function combine(findings: Finding[], evidence: Evidence, vantage: string): CheckOutcome {
-  const sorted = [...findings].sort((a, b) => (a.status === b.status ? 0 : a.status === 'fail' ? -1 : 1));
-  const [first, ...rest] = sorted;
-  return {
-    status: first!.status,
-    summary: rest.length ? `${first!.summary} (and ${rest.length} more: see findings)` : first!.summary,
-    remediation: [...new Set(sorted.map((f) => f.remediation))].join('; '),
-    evidence: { ...evidence, findings: sorted.map((f) => `${f.status}: ${f.summary}`) },
-    vantage,
-  };
-}
 
 export default defineCheck({
   id: 'access-url.tls',
