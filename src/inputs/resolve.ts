@@ -13,7 +13,8 @@ import { readHelmValues, type HelmValues, type KeyRef, type PgSource, type Secre
 import { resolveAccess, type AccessOptions, type AccessTarget } from './access-url.ts';
 import { inspectSecretValue, type SecretValueReport } from './secret-value.ts';
 import { NO_PLACEMENT } from '../kubernetes/scheduling.ts';
-import { registerPgClientKey, registerValuesSecrets, SECRET_ENV_NAME, watchKubeCredentials } from './secrets.ts';
+import { registerObjectSecrets, registerPgClientKey, registerValuesSecrets, SECRET_ENV_NAME, watchKubeCredentials } from './secrets.ts';
+import type { K8sObject } from '../chart/types.ts';
 import { parse as parseYaml } from 'yaml';
 
 /** The values file as YAML (already read and validated by readHelmValues), for its literal secrets. */
@@ -58,7 +59,7 @@ export interface Target {
   /** How Coder authenticates to the database: "password" or "awsiamrds" (CODER_PG_AUTH, v1 postgres.connector). */
   pgAuth: { value: string; where: string };
   /** What the chart will create: rendered from the values, or --manifests (helm template output). */
-  chart: { releaseName: string; manifests?: string };
+  chart: { releaseName: string; manifests?: { file: string; objects: K8sObject[] } };
   /** Replicas and pool size Coder will run with (sizing checks need them). */
   deployment: Deployment;
   /** Where this process runs: every measurement taken here names it. */
@@ -134,6 +135,9 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
   if (o.controlPlaneSelector) deployment.controlPlane = { ...NO_PLACEMENT, ...(values?.placement ? { tolerations: values.placement.tolerations } : {}), nodeSelector: o.controlPlaneSelector, source: '--control-plane-selector' };
   else if (values?.placement) deployment.controlPlane = values.placement;
   if (o.workspaceSelector) deployment.workspaces = { ...NO_PLACEMENT, nodeSelector: o.workspaceSelector, source: '--workspace-selector' };
+  // Read and parsed here, like the values file: an unreadable or malformed file is a usage error (exit 2).
+  const manifests = o.manifests ? { file: o.manifests, objects: (await import('../chart/manifests.ts')).readManifests(o.manifests) } : undefined;
+  if (manifests) registerObjectSecrets(o.redactor, manifests.objects, `--manifests ${manifests.file}`);
   return {
     kube,
     postgres,
@@ -141,7 +145,7 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     profile,
     namespace,
     pgAuth,
-    chart: { releaseName: o.releaseName ?? 'coder', ...(o.manifests ? { manifests: o.manifests } : {}) },
+    chart: { releaseName: o.releaseName ?? 'coder', ...(manifests ? { manifests } : {}) },
     ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas, wiring: values.wiring, postgres: values.postgres, ...(values.v1Access ? { v1Access: values.v1Access } : {}) }, ...(valuesPostgres ? { valuesPostgres } : {}) } : {}),
     access: resolveAccess(o.access ?? {}, env),
     vantage: `this machine (${hostname()})`,

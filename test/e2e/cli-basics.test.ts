@@ -87,6 +87,12 @@ describe('bad input: one line, a hint, exit 2', () => {
     writeFileSync(f, 'coder:\n  env: [\n   - name: x\n');
     expectUsageError(await runCli(['--values', f]), /is not valid YAML/);
   });
+  it('--manifests that cannot be read, or is not helm template output, like a bad values file', async () => {
+    expectUsageError(await runCli(['--manifests', join(tmp(), 'missing.yaml')]), /cannot read manifests file .*missing\.yaml: no such file/);
+    const f = join(tmp(), 'manifests.yaml');
+    writeFileSync(f, 'kind: [\n');
+    expectUsageError(await runCli(['--manifests', f]), /manifests\.yaml/);
+  });
   it('--output to an unwritable path', async () => {
     expectUsageError(await runCli(['--output', 'json=/nonexistent-dir/report.json']), /cannot write \/nonexistent-dir\/report\.json: directory .* does not exist/);
   });

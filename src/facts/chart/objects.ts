@@ -36,16 +36,8 @@ export default defineCollector({
   async collect(ctx) {
     const t = ctx.target;
     const c = t.chart;
-    if (c.manifests) {
-      const { readManifests } = await import('../../chart/manifests.ts');
-      try {
-        const objects = readManifests(c.manifests);
-        registerObjectSecrets(ctx.redactor, objects, `--manifests ${c.manifests}`);
-        return { source: 'manifests', file: c.manifests, namespace: t.namespace, releaseName: c.releaseName, objects };
-      } catch (e) {
-        throw new ClassifiedError('invalid-config', (e as Error).message, (e as { hint?: string }).hint ?? 'give the output of helm template … > manifests.yaml');
-      }
-    }
+    // Read (and its Secrets registered) when the run started: a bad file was a usage error there.
+    if (c.manifests) return { source: 'manifests', file: c.manifests.file, namespace: t.namespace, releaseName: c.releaseName, objects: c.manifests.objects };
     if (!t.values) throw new ClassifiedError('not-configured', 'No values file or manifests given', 'pass --values (the v2 chart is rendered here) or --manifests <file> (the output of helm template)');
     if (t.values.shape === 'v1') {
       throw new ClassifiedError('not-configured', 'The values are for the Coder v1 chart, which coder-preflight does not render', 'pass --manifests with the output of helm template for the v1 chart');
