@@ -17,6 +17,7 @@ import kubernetesStorageClass from './kubernetes/storage-class.ts';
 import kubernetesStorageTopology from './kubernetes/storage-topology.ts';
 import kubernetesVersion from './kubernetes/version.ts';
 import kubernetesWorkspaceNamespaces from './kubernetes/workspace-namespaces.ts';
+import postgresConnectFromCluster from './postgres/connect-from-cluster.ts';
 import postgresConnect from './postgres/connect.ts';
 import postgresConnections from './postgres/connections.ts';
 import postgresContrib from './postgres/contrib.ts';
@@ -50,6 +51,7 @@ export const checks: readonly AnyCheck[] = [
   kubernetesStorageTopology,
   kubernetesVersion,
   kubernetesWorkspaceNamespaces,
+  postgresConnectFromCluster,
   postgresConnect,
   postgresConnections,
   postgresContrib,

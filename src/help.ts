@@ -48,7 +48,8 @@ pods, removed at the end of the run, on Ctrl-C and on --timeout)
   --active                   run every probe
   --probe <name>             run this probe (repeatable): dynamic-provisioning (a volume binds,
                              mounts and keeps data), network-policy (a deny-all policy blocks),
-                             pg-latency (the database's round trip from Coder's nodes)
+                             pg-latency (the database's round trip from Coder's nodes),
+                             pg-connect (Coder's login to the database, from its nodes)
   --probe-image <ref>        the probe pods' image (default: docker.io/library/node:24-slim)
   --probe-registry <prefix>  pull it through this registry or mirror (air-gapped clusters), e.g.
                              registry.example.com/dockerhub → registry.example.com/dockerhub/library/node:24-slim

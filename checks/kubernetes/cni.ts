@@ -2,6 +2,7 @@
 // which only a CNI that enforces them makes real; for Coder 2.x they are the recommended way to
 // isolate workspaces (coder-requirements.md §1g, §5; peers.md §4.2 for the markers used here).
 import { defineCheck } from '../../src/engine/define.ts';
+import type { CheckOutcome } from '../../src/engine/types.ts';
 import type { CniFact, DaemonSetFact } from '../../src/facts/kubernetes/cni.ts';
 
 /** `unknown`: a setting that can switch enforcement off could not be read. */
@@ -84,59 +85,78 @@ export default defineCheck({
   facts: ['kubernetes.cni'],
   docs: 'https://coder.com/docs/v1/setup/requirements',
   explain: {
-    what: 'Identifies the network plugin from its DaemonSet (Calico, Canal, Cilium, GKE Dataplane V2, Antrea, Weave, Azure NPM, kube-router, Amazon VPC CNI, flannel, kindnet), reads the settings that switch enforcement off (Cilium enable-policy, kube-router --run-firewall, the VPC CNI network policy agent and controller), and whether its pods are ready. This is detection with evidence: it does not create pods or policies, so it cannot prove that policies are enforced.',
+    what: 'Identifies the network plugin from its DaemonSet (Calico, Canal, Cilium, GKE Dataplane V2, Antrea, Weave, Azure NPM, kube-router, Amazon VPC CNI, flannel, kindnet), reads the settings that switch enforcement off (Cilium enable-policy, kube-router --run-firewall, the VPC CNI network policy agent and controller), and whether its pods are ready. This is detection with evidence: it does not create pods or policies, so it cannot prove that policies are enforced. When the network-policy probe runs in the same run (--probe network-policy or --active), its verdict is shown beside the detection and decides: enforced passes, a deny-all policy that blocks nothing fails, whatever the DaemonSets suggest.',
     why: 'Coder v1\'s chart puts a deny-all ingress NetworkPolicy on workspace pods, and Coder 2.x recommends NetworkPolicies to keep workspaces apart. A plugin that ignores NetworkPolicy (flannel alone, the VPC CNI without its policy agent) accepts the policies and silently enforces nothing, so every workspace can reach every other one.',
     fix: 'Install or enable a policy engine: Calico (also alongside flannel, as Canal), Cilium, or your platform\'s option (EKS: enableNetworkPolicy on the VPC CNI add-on; GKE: Dataplane V2 or network policy enforcement; AKS: --network-policy azure|calico|cilium).',
   },
   evaluate({ 'kubernetes.cni': f }, { profile }) {
-    const found = detectCni(f);
-    const evidence = {
-      detected: found.map((d) => `${d.cni} (${d.daemonSet}, ${d.ready}): enforcement ${d.enforcement}`),
-      daemonSets: f.daemonSets.length,
-      confidence: 'detected from DaemonSets; not proved by a probe: kubernetes.network-policy-enforcement proves it (--probe network-policy)',
-    };
-    const on = found.filter((d) => d.enforcement === 'on');
-    const onReady = on.filter((d) => d.allReady);
-    if (onReady.length) {
-      const d = onReady[0]!;
-      return { status: 'pass', summary: `${d.cni} enforces NetworkPolicy (DaemonSet ${d.daemonSet}, ${d.ready}; detected, not yet proved by a probe: see kubernetes.network-policy-enforcement)`, evidence };
-    }
-    if (on.length) {
+    const detected = detection(f, profile.name);
+    const p = f.probe;
+    if (!p) return detected;
+    // The probe ran: its proof outranks the detection, which stays beside it.
+    const seen = detected.summary.replace(/; detected, not yet proved by a probe: see kubernetes\.network-policy-enforcement/, '');
+    const evidence = { ...detected.evidence, confidence: `the network-policy probe ran (${p.verdict}); the detection is from DaemonSets`, probe: `network-policy probe: ${p.verdict}${p.node ? ` on node ${p.node}` : ''}${p.reason ? ` (${p.reason})` : ''}`, detection: `${detected.status}: ${seen}` };
+    if (p.verdict === 'enforced') return { status: 'pass', summary: `NetworkPolicy is enforced on node ${p.node ?? '?'}: proved by the network-policy probe (a deny-all policy blocked, an allow rule restored); detected: ${seen}`, evidence };
+    if (p.verdict === 'not-enforced') {
       return {
-        status: 'warn',
-        summary: `${on.map((d) => `${d.cni} (${d.daemonSet})`).join(', ')} would enforce NetworkPolicy, but not all of its pods are ready (${on.map((d) => d.ready).join(', ')})`,
-        remediation: `check the policy agent's pods: kubectl -n ${on[0]!.daemonSet.split('/')[0]} get pods; nodes without a ready agent do not enforce policies`,
+        status: 'fail',
+        summary: `NetworkPolicy is not enforced on node ${p.node ?? '?'}: the network-policy probe's deny-all policy blocked nothing; detected: ${seen}`,
+        remediation: 'see kubernetes.network-policy-enforcement: install or enable a policy engine whose agent runs on the workspace nodes',
         evidence,
       };
     }
-    const unknown = found.filter((d) => d.enforcement === 'unknown');
-    if (unknown.length) {
-      const maps = (f.config.unreadable ?? []).map((u) => u.configMap.split('/')[1]!);
-      return {
-        status: 'warn',
-        summary: `Enforcement not known: ${unknown.map((d) => `${d.cni}: ${d.why}`).join('; ')}`,
-        remediation: `run with a kubeconfig that may read it, or grant get on configmaps in kube-system (Role rule: apiGroups [""], resources [configmaps], resourceNames [${maps.join(', ')}], verbs [get])`,
-        evidence: { ...evidence, unreadable: (f.config.unreadable ?? []).map((u) => `${u.configMap} ${u.key}: ${u.message}`) },
-      };
-    }
-    const partial = found.filter((d) => d.enforcement === 'partial');
-    if (partial.length) {
-      return { status: 'warn', summary: `Enforcement not certain: ${partial.map((d) => `${d.cni}: ${d.why}`).join('; ')}`, remediation: 'confirm the policy engine is enabled (coder-preflight explain kubernetes.cni lists each platform\'s switch)', evidence };
-    }
-    if (found.length) {
-      const strict = profile.name !== 'v2';
-      return {
-        status: strict ? 'fail' : 'warn',
-        summary: `No plugin here enforces NetworkPolicy: ${found.map((d) => `${d.cni} (${d.daemonSet}): ${d.why}`).join('; ')}`,
-        remediation: 'add a policy engine (Calico alongside flannel as Canal, Cilium) or enable your platform\'s network policy option; until then NetworkPolicies are accepted and ignored',
-        evidence,
-      };
-    }
-    return {
-      status: 'warn',
-      summary: `Could not identify the network plugin from the ${f.daemonSets.length} DaemonSets (k3s and some managed platforms run it outside DaemonSets)`,
-      remediation: 'check your platform\'s documentation for NetworkPolicy support (coder-preflight explain kubernetes.cni lists the usual options)',
-      evidence,
-    };
+    return { ...detected, summary: `${detected.summary}; the network-policy probe was inconclusive${p.reason ? `: ${p.reason}` : ''}`, evidence };
   },
 });
+
+function detection(f: CniFact, profileName: string): CheckOutcome & { evidence: Record<string, unknown> } {
+  const found = detectCni(f);
+  const evidence = {
+    detected: found.map((d) => `${d.cni} (${d.daemonSet}, ${d.ready}): enforcement ${d.enforcement}`),
+    daemonSets: f.daemonSets.length,
+    confidence: 'detected from DaemonSets; not proved by a probe: kubernetes.network-policy-enforcement proves it (--probe network-policy)',
+  };
+  const on = found.filter((d) => d.enforcement === 'on');
+  const onReady = on.filter((d) => d.allReady);
+  if (onReady.length) {
+    const d = onReady[0]!;
+    return { status: 'pass', summary: `${d.cni} enforces NetworkPolicy (DaemonSet ${d.daemonSet}, ${d.ready}; detected, not yet proved by a probe: see kubernetes.network-policy-enforcement)`, evidence };
+  }
+  if (on.length) {
+    return {
+      status: 'warn',
+      summary: `${on.map((d) => `${d.cni} (${d.daemonSet})`).join(', ')} would enforce NetworkPolicy, but not all of its pods are ready (${on.map((d) => d.ready).join(', ')})`,
+      remediation: `check the policy agent's pods: kubectl -n ${on[0]!.daemonSet.split('/')[0]} get pods; nodes without a ready agent do not enforce policies`,
+      evidence,
+    };
+  }
+  const unknown = found.filter((d) => d.enforcement === 'unknown');
+  if (unknown.length) {
+    const maps = (f.config.unreadable ?? []).map((u) => u.configMap.split('/')[1]!);
+    return {
+      status: 'warn',
+      summary: `Enforcement not known: ${unknown.map((d) => `${d.cni}: ${d.why}`).join('; ')}`,
+      remediation: `run with a kubeconfig that may read it, or grant get on configmaps in kube-system (Role rule: apiGroups [""], resources [configmaps], resourceNames [${maps.join(', ')}], verbs [get])`,
+      evidence: { ...evidence, unreadable: (f.config.unreadable ?? []).map((u) => `${u.configMap} ${u.key}: ${u.message}`) },
+    };
+  }
+  const partial = found.filter((d) => d.enforcement === 'partial');
+  if (partial.length) {
+    return { status: 'warn', summary: `Enforcement not certain: ${partial.map((d) => `${d.cni}: ${d.why}`).join('; ')}`, remediation: 'confirm the policy engine is enabled (coder-preflight explain kubernetes.cni lists each platform\'s switch)', evidence };
+  }
+  if (found.length) {
+    const strict = profileName !== 'v2';
+    return {
+      status: strict ? 'fail' : 'warn',
+      summary: `No plugin here enforces NetworkPolicy: ${found.map((d) => `${d.cni} (${d.daemonSet}): ${d.why}`).join('; ')}`,
+      remediation: 'add a policy engine (Calico alongside flannel as Canal, Cilium) or enable your platform\'s network policy option; until then NetworkPolicies are accepted and ignored',
+      evidence,
+    };
+  }
+  return {
+    status: 'warn',
+    summary: `Could not identify the network plugin from the ${f.daemonSets.length} DaemonSets (k3s and some managed platforms run it outside DaemonSets)`,
+    remediation: 'check your platform\'s documentation for NetworkPolicy support (coder-preflight explain kubernetes.cni lists the usual options)',
+    evidence,
+  };
+}

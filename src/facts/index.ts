@@ -26,6 +26,7 @@ import postgresTls from './postgres/tls.ts';
 import postgresUrl from './postgres/url.ts';
 import probeDynamicProvisioning from './probe/dynamic-provisioning.ts';
 import probeNetworkPolicy from './probe/network-policy.ts';
+import probePgConnect from './probe/pg-connect.ts';
 import probePgLatency from './probe/pg-latency.ts';
 import valuesPgWiring from './values/pg-wiring.ts';
 
@@ -56,6 +57,7 @@ export const collectors: CollectorRegistry = {
   [postgresUrl.id]: postgresUrl,
   [probeDynamicProvisioning.id]: probeDynamicProvisioning,
   [probeNetworkPolicy.id]: probeNetworkPolicy,
+  [probePgConnect.id]: probePgConnect,
   [probePgLatency.id]: probePgLatency,
   [valuesPgWiring.id]: valuesPgWiring,
 };
@@ -86,5 +88,6 @@ export type * from './postgres/tls.ts';
 export type * from './postgres/url.ts';
 export type * from './probe/dynamic-provisioning.ts';
 export type * from './probe/network-policy.ts';
+export type * from './probe/pg-connect.ts';
 export type * from './probe/pg-latency.ts';
 export type * from './values/pg-wiring.ts';

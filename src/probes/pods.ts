@@ -27,6 +27,8 @@ export interface ProbePodOptions {
   /** A TCP port the kubelet checks for readiness (a server). */
   readinessPort?: number;
   labels?: Record<string, string>;
+  /** DNS search domains added after the pod's own (a bare Service name then resolves as in Coder's namespace). */
+  dnsSearches?: string[];
   /** Seconds the pod may live at all (the kubelet kills it after). */
   deadlineSeconds: number;
 }
@@ -63,6 +65,7 @@ export function probePod(s: Pick<ProbeSession, 'namespace' | 'settings'>, o: Pro
       securityContext: { runAsNonRoot: true, runAsUser: PROBE_UID, runAsGroup: PROBE_UID, fsGroup: PROBE_UID, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } },
       ...(secret ? { imagePullSecrets: [{ name: secret.name }] } : {}),
       ...placementSpec(o.placement, o.node),
+      ...(o.dnsSearches?.length ? { dnsConfig: { searches: o.dnsSearches } } : {}),
       containers: [
         {
           name: 'probe',

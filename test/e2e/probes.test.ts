@@ -9,9 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { cleanEnv, cliBin, nodeBin, runCli, runJson, resultOf } from '../helpers/cli.ts';
 import { waitFor } from '../world/proc.ts';
 import { kubeConfig, HOSTPATH_PROVISIONER } from '../world/kube/kube.ts';
-import { createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass, waitForNodesReady } from '../world/kube/scenario.ts';
+import { applyManifests, createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass, waitForNodesReady } from '../world/kube/scenario.ts';
 import { createTokenUser } from '../world/kube/users.ts';
-import { downNode, upNode, type NodeInfo } from '../world/node/node.ts';
+import { downNode, GATEWAY, upNode, type NodeInfo } from '../world/node/node.ts';
+import { startWorldDns } from '../world/dns.ts';
 import { exposeOnBridge, unexpose } from '../world/node/expose.ts';
 import { startDelayProxy } from '../world/delay-proxy.ts';
 import { startPostgres, stopPostgres } from '../world/postgres.ts';
@@ -239,8 +240,10 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       const url = (e: { host: string; port: number }) => `postgres://${pg.roles.coder.name}:${encodeURIComponent(pg.roles.coder.password)}@${e.host}:${e.port}/coder?sslmode=disable`;
       const run = (e: { host: string; port: number }) => runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'pg-latency', '--postgres-url', url(e), '--check', 'postgres.latency']);
       const fast = resultOf((await run(straight)).report, 'postgres.latency');
-      expect(fast).toMatchObject({ status: 'pass', summary: new RegExp(`answers in [\\d.]+ ms \\(p50, SSLRequest round trips \\(no login from there\\)\\) from a pod on node ${node.name}`) });
+      // The pod logs in (through the run's login Secret) and times SELECT 1 as Coder's queries pay it.
+      expect(fast).toMatchObject({ status: 'pass', summary: new RegExp(`answers in [\\d.]+ ms \\(p50, SELECT 1 round trips\\) from a pod on node ${node.name}`) });
       expect(fast.evidence.measurements).toHaveLength(2);
+      expect((fast.evidence.measurements as string[])[1]).toMatch(/^a pod on node .*: SELECT 1 round trips p50 [\d.]+ ms, p95 [\d.]+ ms \(n=20\); SSLRequest p50/);
       const far = resultOf((await run(delayed)).report, 'postgres.latency');
       // From the cluster, where Coder runs: a fail, not the warn a measurement from here would get.
       expect(far).toMatchObject({ status: 'fail', summary: new RegExp(`from a pod on node ${node.name}.*where Coder runs: over the 10 ms`) });
@@ -250,6 +253,75 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       await unexpose(straight);
       await unexpose(delayed);
       await slow.close();
+      await stopPostgres(pg);
+    }
+  });
+
+  it('postgres.connect-from-cluster (--probe pg-connect): logs in through the cluster\'s DNS; a Service name that does not exist is a DNS failure with the near miss; the password is in no pod spec, event, log or output; Ctrl-C mid-probe leaves nothing', async () => {
+    const pg = await startPostgres({ major: 17 });
+    const exposed = await exposeOnBridge({ name: `pgc-${process.pid}`, target: { host: '127.0.0.1', port: pg.port } });
+    // The cluster's DNS: the pods' resolver (kubelet clusterDNS) on the host side of the bridge.
+    const dns = await startWorldDns({ a: { 'coder-db-postgresql.coder.svc.cluster.local': GATEWAY }, drop: ['slow-db.coder.svc.cluster.local'] }, GATEWAY);
+    await ensureNamespace(kc, S, 'coder');
+    await applyManifests(kc, S, [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'coder-db-postgresql', namespace: 'coder' }, spec: { clusterIP: 'None', ports: [{ port: exposed.port, name: 'tcp-postgresql' }] } } as never]);
+    const { roles } = pg;
+    const password = roles.coder.password;
+    const url = (host: string, pw = password) => `postgres://${roles.coder.name}:${encodeURIComponent(pw)}@${host}:${exposed.port}/coder?sslmode=disable`;
+    // While a run goes on: every probe pod's spec, its log once it ran, and the events of the scratch namespaces.
+    const seen: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const pods = await core.listPodForAllNamespaces({ labelSelector: 'coder-preflight/probe=pg-connect' }).catch(() => ({ items: [] }));
+        for (const p of pods.items) {
+          seen.push(JSON.stringify(p));
+          if (p.status?.containerStatuses?.[0]?.state?.terminated) seen.push(String(await core.readNamespacedPodLog({ name: p.metadata!.name!, namespace: p.metadata!.namespace! }).catch(() => '')));
+          seen.push(JSON.stringify(await core.listNamespacedEvent({ namespace: p.metadata!.namespace! }).catch(() => ({}))));
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    const run = (u: string) => runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'pg-connect', '--postgres-url', u, '--check', 'postgres.connect-from-cluster']);
+    try {
+      const good = await run(url('coder-db-postgresql.coder.svc.cluster.local'));
+      const ok = resultOf(good.report, 'postgres.connect-from-cluster');
+      expect(ok, good.r.stderr).toMatchObject({ status: 'pass', summary: new RegExp(`^From a pod on node ${node.name}, coder-db-postgresql\\.coder\\.svc\\.cluster\\.local:${exposed.port} resolves and accepts Coder's login: PostgreSQL 17\\.\\d+ \\(no TLS, sslmode=disable\\)`) });
+      expect(ok.evidence.dns).toMatch(/^10\.88\.0\.1 in \d+ ms$/);
+      // A bare Service name resolves as in Coder's namespace (--namespace coder), as it does for Coder.
+      const bare = resultOf((await run(url('coder-db-postgresql'))).report, 'postgres.connect-from-cluster');
+      expect(bare.status).toBe('pass');
+
+      const miss = await run(url('postgresql.coder.svc.cluster.local'));
+      const m = resultOf(miss.report, 'postgres.connect-from-cluster');
+      expect(miss.r.code).toBe(3);
+      expect(m).toMatchObject({ status: 'fail', summary: /does not resolve \(ENOTFOUND\): Coder's pods would not find the database; did you mean coder-db-postgresql\.coder\.svc\.cluster\.local\? \(Service coder\/coder-db-postgresql has a name like postgresql\)$/ });
+      expect(dns.queries.map((q) => q.name)).toContain('postgresql.coder.svc.cluster.local');
+
+      const wrong = resultOf((await run(url('coder-db-postgresql.coder.svc.cluster.local', 'not-the-password'))).report, 'postgres.connect-from-cluster');
+      expect(wrong).toMatchObject({ status: 'fail', summary: `From a pod on node ${node.name}, Coder could not connect: password authentication failed for user "${roles.coder.name}"` });
+
+      for (const out of [good, miss]) expect(out.r.stdout + out.r.stderr).not.toContain(password);
+
+      // Ctrl-C while the pod waits on a resolver that never answers: the pod and the login Secret go.
+      const child = spawn(nodeBin, [cliBin, '--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'pg-connect', '--postgres-url', url('slow-db.coder.svc.cluster.local'), '--check', 'postgres.connect-from-cluster', '-o', 'json'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      await waitFor('the pg-connect pod running', async () => (await core.listPodForAllNamespaces({ labelSelector: `${TOOL},coder-preflight/probe=pg-connect` })).items.some((p) => p.status?.phase === 'Running'), { timeoutMs: 30_000, intervalMs: 50 });
+      child.kill('SIGINT');
+      expect(await closed, stderr).toBe(130);
+      expect(stderr).not.toContain(password);
+      watching = false;
+      await watch;
+      expect(seen.filter((x) => x.includes('"kind":"Pod"') || x.includes('pg-connect')).length).toBeGreaterThan(0);
+      expect(seen.join('\n')).toMatch(/"coder-preflight-pg-login"/); // the pods mount the Secret …
+      expect(seen.join('\n')).not.toContain(password); // … and nothing the watcher saw holds the password
+      expect(await labelledLeft()).toEqual([]);
+    } finally {
+      watching = false;
+      await watch;
+      await dns.close();
+      await unexpose(exposed);
       await stopPostgres(pg);
     }
   });

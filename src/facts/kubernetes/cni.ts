@@ -1,4 +1,4 @@
-import { defineCollector } from '../collector.ts';
+import { defineCollector, type CollectContext } from '../collector.ts';
 import { classifyKubeError } from '../../kubernetes/client.ts';
 import { listAll, withKube } from '../../kubernetes/with-kube.ts';
 
@@ -26,6 +26,8 @@ export interface CniFact {
      */
     unreadable?: { configMap: string; key: string; reason: string; message: string }[];
   };
+  /** What the network-policy probe proved in this run (--probe network-policy / --active), beside the detection. */
+  probe?: { verdict: 'enforced' | 'not-enforced' | 'inconclusive'; node?: string; reason?: string };
 }
 
 declare module '../types.ts' {
@@ -37,8 +39,18 @@ declare module '../types.ts' {
 export default defineCollector({
   id: 'kubernetes.cni',
   timeoutMs: 15_000,
-  collect: (ctx) =>
-    withKube(ctx, 'list daemonsets in all namespaces', async (k8s, kc) => {
+  async collect(ctx) {
+    const detected = await detect(ctx);
+    // Beside the detection, what the probe proved when it ran (its own check judges it in full).
+    const p = await ctx.fact('probe.network-policy');
+    if (!p.ok || p.value.state !== 'ran') return detected;
+    const v = p.value;
+    return { ...detected, probe: { verdict: v.verdict, ...(v.node ? { node: v.node } : {}), ...(v.reason ? { reason: v.reason } : {}) } };
+  },
+});
+
+function detect(ctx: CollectContext): Promise<CniFact> {
+  return withKube(ctx, 'list daemonsets in all namespaces', async (k8s, kc) => {
       const apps = kc.makeApiClient(k8s.AppsV1Api);
       const core = kc.makeApiClient(k8s.CoreV1Api);
       // Paginated: a large cluster has many DaemonSets, and only their shape matters here.
@@ -77,5 +89,5 @@ export default defineCollector({
         if (v !== undefined) config.awsNetworkPolicyController = v;
       }
       return { daemonSets, config };
-    }),
-});
+    });
+}

@@ -1,9 +1,12 @@
 // The database seen from where Coder runs: a probe pod on Coder's control-plane nodes measures
-// round trips to the host:port the settings give (credential-free: TCP handshakes and SSLRequest
-// round trips; a TCP handshake alone can be answered by a proxy, the SSLRequest only by a
-// PostgreSQL speaker). postgres.latency judges by this measurement when there is one.
+// round trips to the host:port the settings give: always credential-free (TCP handshakes and
+// SSLRequest round trips; a TCP handshake alone can be answered by a proxy, the SSLRequest only by
+// a PostgreSQL speaker), and `SELECT 1` on a warm connection when it may log in (the login goes
+// through a short-lived Secret, src/probes/pg-credentials.ts; without leave to create Secrets it
+// measures without). postgres.latency judges by this measurement when there is one.
 import type { PgLatencyArgs, PgLatencyResult } from '../../probes/agent/pg-latency.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
+import { pgLogin, pgLoginNeeds } from '../../probes/pg-credentials.ts';
 import { placementWords, runProbePod } from '../../probes/pods.ts';
 import { databaseTarget } from '../../probes/traffic.ts';
 import type { LatencyStats } from '../../postgres/latency.ts';
@@ -18,6 +21,11 @@ export interface PgLatencyProbeResult {
   tcpConnect?: LatencyStats;
   sslRequest?: LatencyStats;
   samplesMs?: number[];
+  /** SELECT 1 round trips on a warm connection, when the pod could log in. */
+  query?: LatencyStats;
+  querySamplesMs?: number[];
+  /** Why no query round trip was measured (no leave to create the login Secret, a refused login). */
+  queryProblem?: string;
 }
 
 declare module '../types.ts' {
@@ -39,7 +47,10 @@ export default defineProbe({
     const pg = p.collect.target.postgres;
     if (pg.state !== 'configured') return { ...base, problem: 'no database is configured to measure' };
     const target = databaseTarget(pg.settings);
-    const args: PgLatencyArgs = { nonce: p.nonce(), host: target.host, port: target.port, samples: PG_LATENCY_SAMPLES, warmup: 3, timeoutMs: 2000 };
+    // Query round trips need a login; without leave to create its Secret, measure without.
+    const [mayLogin] = await p.session.allowed(pgLoginNeeds(p.session.namespace));
+    const login = mayLogin?.allowed ? await pgLogin(p.session, pg.settings) : undefined;
+    const args: PgLatencyArgs = { nonce: p.nonce(), host: target.host, port: target.port, samples: PG_LATENCY_SAMPLES, warmup: 3, timeoutMs: 2000, ...(login ? { login: login.login } : {}) };
     const r = await runProbePod<PgLatencyResult>(
       p,
       {
@@ -48,6 +59,7 @@ export default defineProbe({
         role: 'client',
         mode: 'pg-latency',
         args: args as unknown as Record<string, unknown> & { nonce: string },
+        ...(login?.pod ?? {}),
         ...(placement ? { placement } : {}),
         deadlineSeconds: p.podDeadlineSeconds(),
       },
@@ -56,6 +68,15 @@ export default defineProbe({
     const node = r.node?.name;
     const res = r.report?.ok ? r.report.result : undefined;
     const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not measure: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
-    return { ...base, target: target.what, ...(node ? { node } : {}), ...(problem ? { problem } : {}), ...(res ? { tcpConnect: res.tcpConnect, sslRequest: res.sslRequest, samplesMs: res.samplesMs } : {}) };
+    const queryProblem = login ? res?.queryProblem : 'no leave to create the Secret that would carry the login (create secrets in the scratch namespace): SSLRequest round trips only';
+    return {
+      ...base,
+      target: target.what,
+      ...(node ? { node } : {}),
+      ...(problem ? { problem } : {}),
+      ...(res ? { tcpConnect: res.tcpConnect, sslRequest: res.sslRequest, samplesMs: res.samplesMs } : {}),
+      ...(res?.query ? { query: res.query, querySamplesMs: res.querySamplesMs } : {}),
+      ...(res && queryProblem ? { queryProblem } : {}),
+    };
   },
 });

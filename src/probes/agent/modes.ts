@@ -1,5 +1,6 @@
 // The agent's modes: name → what it does with its JSON args. A new mode is one file beside this
 // one and one line here.
+import { pgConnect } from './pg-connect.ts';
 import { pgLatency } from './pg-latency.ts';
 import { tcpClient } from './tcp-client.ts';
 import { tcpServer } from './tcp-server.ts';
@@ -12,4 +13,5 @@ export const MODES: Record<string, Mode> = {
   'tcp-server': (a) => tcpServer(a as never),
   'tcp-client': (a) => tcpClient(a as never),
   'pg-latency': (a) => pgLatency(a as never),
+  'pg-connect': (a) => pgConnect(a as never),
 };

@@ -2,7 +2,7 @@
 // back from the pod's termination message. Plain JSON; each mode's args and result are typed here.
 
 /** Bumped when a mode's args or result change shape. */
-export const AGENT_VERSION = 1;
+export const AGENT_VERSION = 2;
 /** The kubelet keeps at most 4096 bytes of a termination message. */
 export const MAX_REPORT_BYTES = 4000;
 

@@ -350,6 +350,10 @@ authorization:
   mode: Webhook
   webhook: {cacheAuthorizedTTL: 10s, cacheUnauthorizedTTL: 5s}
 resolvConf: ""
+# Pods resolve through 10.88.0.1:53 on the host side of the bridge, where a test may run the
+# world's DNS (test/world/dns.ts startWorldDns(zone, GATEWAY)): cluster names never leave the machine.
+clusterDNS: ["${GATEWAY}"]
+clusterDomain: cluster.local
 evictionHard:
   memory.available: "100Mi"
   nodefs.available: "0%"

@@ -18,8 +18,22 @@ const detected = ([name, ns, plugin]: [string, string, string]): CheckCase => ({
   check: (r) => expect(r.summary).toMatch(/not yet proved by a probe/),
 });
 
+const probed = (daemonSets: DaemonSetFact[], probe: NonNullable<CniFact['probe']>): { 'kubernetes.cni': CniFact } => ({ 'kubernetes.cni': { daemonSets, config: {}, probe } });
+
 testCheck(check, {
   pass: [
+    {
+      name: 'the probe proved enforcement: its verdict decides, the detection stays beside it',
+      facts: probed([proxy, ds('kube-system', 'kube-router', [{ name: 'kube-router', image: 'kube-router:2', args: ['--run-firewall=true'] }])], { verdict: 'enforced', node: 'world-node-1' }),
+      summary: /^NetworkPolicy is enforced on node world-node-1: proved by the network-policy probe .*; detected: kube-router/,
+      evidence: { probe: 'network-policy probe: enforced on node world-node-1' },
+      check: (r) => expect(r.summary).not.toMatch(/not yet proved/),
+    },
+    {
+      name: 'a plugin the detection cannot name, proved by the probe',
+      facts: probed([proxy], { verdict: 'enforced', node: 'n1' }),
+      summary: /proved by the network-policy probe.*detected: Could not identify the network plugin/,
+    },
     ...([
       ['calico-node', 'kube-system', 'Calico'],
       ['calico-node', 'calico-system', 'Calico'],
@@ -46,6 +60,12 @@ testCheck(check, {
     },
   ],
   warn: [
+    {
+      name: 'an inconclusive probe leaves the detection\'s verdict, and says so',
+      facts: probed([proxy, flannel], { verdict: 'inconclusive', reason: 'pod landed on a kwok node' }),
+      profile: 'v2',
+      summary: /; the network-policy probe was inconclusive: pod landed on a kwok node$/,
+    },
     { name: 'Coder 2.x: flannel alone', facts: cni([flannel]), profile: 'v2', summary: /flannel alone does not enforce/ },
     {
       name: 'Amazon VPC CNI: uncertain without the controller switch',
@@ -71,6 +91,12 @@ testCheck(check, {
     },
   ],
   fail: [
+    {
+      name: 'detected as enforcing, but the probe\'s deny-all policy blocked nothing',
+      facts: probed([proxy, ds('kube-system', 'calico-node')], { verdict: 'not-enforced', node: 'n1' }),
+      summary: /^NetworkPolicy is not enforced on node n1: the network-policy probe's deny-all policy blocked nothing; detected: Calico enforces NetworkPolicy/,
+      remediation: /kubernetes.network-policy-enforcement/,
+    },
     { name: 'the default profile: flannel alone', facts: cni([proxy, flannel]), summary: /flannel alone does not enforce/ },
     { name: 'Coder v1: flannel alone', facts: cni([proxy, flannel]), profile: 'v1', summary: /flannel alone does not enforce/ },
     { name: 'Weave Net without weave-npc', facts: cni([ds('kube-system', 'weave-net', [{ name: 'weave', image: 'weave:2', args: [] }])]), summary: 'the weave-npc container is missing' },

@@ -21,6 +21,18 @@ testCheck(check, {
   pass: [
     { name: 'fast from this machine, saying it is not where Coder runs', facts: fact(m(0.4)), summary: "db:5432 answers in 0.4 ms (p50, SELECT 1 round trips) from this machine (laptop); Coder's pods may see another number", threshold: { value: 'p50 < 10 ms' }, evidence: { p50Ms: 0.4, vantage: 'this machine (laptop)' } },
     { name: 'fast from a pod on the control-plane nodes', facts: fact(m(30), m(2, { vantage: 'a pod on node cp-1', inCluster: true })), summary: 'db:5432 answers in 2 ms (p50, SELECT 1 round trips) from a pod on node cp-1, where Coder runs' },
+    {
+      name: 'a database only the cluster reaches: measured from the pod, and the evidence says why not from here',
+      facts: { 'postgres.latency': { host: 'db', port: 5432, measurements: [m(2, { vantage: 'a pod on node cp-1', inCluster: true })], hereProblem: 'cannot resolve db (ENOTFOUND)' } },
+      summary: 'db:5432 answers in 2 ms (p50, SELECT 1 round trips) from a pod on node cp-1, where Coder runs',
+      evidence: { fromThisMachine: 'not measured: cannot resolve db (ENOTFOUND)' },
+    },
+    {
+      name: 'the pod could not log in: SSLRequest decides, and the evidence says why no query was timed',
+      facts: fact(m(3, { vantage: 'a pod on node cp-1', inCluster: true, query: undefined, samplesMs: undefined, queryProblem: 'no-hba: no pg_hba.conf entry' })),
+      summary: '(p50, SSLRequest round trips (no login from there))',
+      check: (r) => expect(String((r.evidence.measurements as string[])[0])).toMatch(/no query timed: no-hba: no pg_hba.conf entry$/),
+    },
     { name: 'no login from the pod: the SSLRequest round trip decides', facts: fact(m(3, { vantage: 'a pod on node cp-1', inCluster: true, query: undefined, samplesMs: undefined })), summary: '(p50, SSLRequest round trips (no login from there))' },
   ],
   warn: [
