@@ -3,6 +3,7 @@ import type { AnyCheck } from '../src/engine/types.ts';
 import accessUrlConfig from './access-url/config.ts';
 import accessUrlReachability from './access-url/reachability.ts';
 import accessUrlTls from './access-url/tls.ts';
+import clusterEgress from './cluster/egress.ts';
 import kubernetesAdmissionDryRun from './kubernetes/admission-dry-run.ts';
 import kubernetesApi from './kubernetes/api.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
@@ -37,6 +38,7 @@ export const checks: readonly AnyCheck[] = [
   accessUrlConfig,
   accessUrlReachability,
   accessUrlTls,
+  clusterEgress,
   kubernetesAdmissionDryRun,
   kubernetesApi,
   kubernetesApiservices,

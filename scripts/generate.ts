@@ -174,6 +174,7 @@ export function configSchema(checks: readonly AnyCheck[]): string {
           image: { description: 'the probe pods\' image, like --probe-image (default: docker.io/library/node:24-slim)', type: 'string' },
           registry: { description: 'pull the probe image through this registry or mirror prefix, like --probe-registry', type: 'string' },
           pullSecret: { description: 'image pull Secret, <name> in the --namespace or <namespace>/<name>, like --probe-pull-secret', type: 'string' },
+          egress: { description: 'the URLs the egress probe walks to from Coder\'s namespace, replacing its defaults (the Coder image\'s registry, releases.hashicorp.com, registry.terraform.io, registry.coder.com), like --egress-endpoint: for mirrors and air-gapped sites', type: 'array', items: str },
         },
       },
     },

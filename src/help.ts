@@ -49,10 +49,15 @@ pods, removed at the end of the run, on Ctrl-C and on --timeout)
   --probe <name>             run this probe (repeatable): dynamic-provisioning (a volume binds,
                              mounts and keeps data), network-policy (a deny-all policy blocks),
                              pg-latency (the database's round trip from Coder's nodes),
-                             pg-connect (Coder's login to the database, from its nodes)
+                             pg-connect (Coder's login to the database, from its nodes),
+                             access-url (the access URL from the workspace namespaces),
+                             egress (the registries an install needs, from Coder's namespace)
   --probe-image <ref>        the probe pods' image (default: docker.io/library/node:24-slim)
   --probe-registry <prefix>  pull it through this registry or mirror (air-gapped clusters), e.g.
                              registry.example.com/dockerhub → registry.example.com/dockerhub/library/node:24-slim
+  --egress-endpoint <url>    what the egress probe walks to (repeatable; replaces its defaults:
+                             the Coder image's registry, releases.hashicorp.com,
+                             registry.terraform.io, registry.coder.com): mirrors, air-gapped sites
   --probe-pull-secret <[ns/]name>
                              image pull Secret (default namespace: --namespace), copied into the
                              scratch namespace for the run

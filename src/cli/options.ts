@@ -29,6 +29,7 @@ export const OPTIONS = {
   'probe-image': { type: 'string' },
   'probe-pull-secret': { type: 'string' },
   'probe-registry': { type: 'string' },
+  'egress-endpoint': { type: 'string', multiple: true },
   check: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },

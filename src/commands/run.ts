@@ -149,7 +149,7 @@ function replayNote(savedBy: string, hostsRedacted: boolean): { note?: string } 
 }
 
 /** Flags that say what to connect to mean nothing when replaying saved facts. */
-const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values', 'manifests', 'release-name', 'access-url', 'wildcard-access-url', 'ca-bundle', 'active', 'probe', 'probe-image', 'probe-pull-secret', 'probe-registry'] as const;
+const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values', 'manifests', 'release-name', 'access-url', 'wildcard-access-url', 'ca-bundle', 'active', 'probe', 'probe-image', 'probe-pull-secret', 'probe-registry', 'egress-endpoint'] as const;
 
 function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined, from: { flag: '--from-facts' | '--from-bundle'; snapshot: FactSnapshot; source: 'snapshot' | 'bundle'; hostsRedacted?: boolean } | undefined = undefined): Session {
   const flag = from?.flag ?? '--from-facts';

@@ -24,7 +24,9 @@ import postgresServer from './postgres/server.ts';
 import postgresSessionSettings from './postgres/session-settings.ts';
 import postgresTls from './postgres/tls.ts';
 import postgresUrl from './postgres/url.ts';
+import probeAccessUrl from './probe/access-url.ts';
 import probeDynamicProvisioning from './probe/dynamic-provisioning.ts';
+import probeEgress from './probe/egress.ts';
 import probeNetworkPolicy from './probe/network-policy.ts';
 import probePgConnect from './probe/pg-connect.ts';
 import probePgLatency from './probe/pg-latency.ts';
@@ -55,7 +57,9 @@ export const collectors: CollectorRegistry = {
   [postgresSessionSettings.id]: postgresSessionSettings,
   [postgresTls.id]: postgresTls,
   [postgresUrl.id]: postgresUrl,
+  [probeAccessUrl.id]: probeAccessUrl,
   [probeDynamicProvisioning.id]: probeDynamicProvisioning,
+  [probeEgress.id]: probeEgress,
   [probeNetworkPolicy.id]: probeNetworkPolicy,
   [probePgConnect.id]: probePgConnect,
   [probePgLatency.id]: probePgLatency,
@@ -86,7 +90,9 @@ export type * from './postgres/server.ts';
 export type * from './postgres/session-settings.ts';
 export type * from './postgres/tls.ts';
 export type * from './postgres/url.ts';
+export type * from './probe/access-url.ts';
 export type * from './probe/dynamic-provisioning.ts';
+export type * from './probe/egress.ts';
 export type * from './probe/network-policy.ts';
 export type * from './probe/pg-connect.ts';
 export type * from './probe/pg-latency.ts';

@@ -14,6 +14,10 @@ export const AGENT_MOUNT = '/probe';
 
 export interface ProbePodOptions {
   name: string;
+  /** Another namespace than the scratch one (a workspace namespace, Coder's): session.agentIn() first. */
+  namespace?: string;
+  /** The agent's ConfigMap in that namespace (session.agentIn's answer). */
+  agentConfigMap?: string;
   probe: string;
   role: string;
   mode: string;
@@ -26,6 +30,8 @@ export interface ProbePodOptions {
   mounts?: { name: string; mountPath: string }[];
   /** A TCP port the kubelet checks for readiness (a server). */
   readinessPort?: number;
+  /** A client that carries another workload's labels: never Ready, so no Service sends it traffic. */
+  neverReady?: boolean;
   labels?: Record<string, string>;
   /** DNS search domains added after the pod's own (a bare Service name then resolves as in Coder's namespace). */
   dnsSearches?: string[];
@@ -55,7 +61,7 @@ export function probePod(s: Pick<ProbeSession, 'namespace' | 'settings'>, o: Pro
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: o.name, namespace: s.namespace, labels: { [PROBE_KEY]: o.probe, [ROLE_KEY]: o.role, ...o.labels } },
+    metadata: { name: o.name, namespace: o.namespace ?? s.namespace, labels: { [PROBE_KEY]: o.probe, [ROLE_KEY]: o.role, ...o.labels } },
     spec: {
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
@@ -78,11 +84,13 @@ export function probePod(s: Pick<ProbeSession, 'namespace' | 'settings'>, o: Pro
           terminationMessagePolicy: 'File',
           ...(o.readinessPort
             ? { ports: [{ containerPort: o.readinessPort, protocol: 'TCP' }], readinessProbe: { tcpSocket: { port: o.readinessPort as never }, periodSeconds: 1, failureThreshold: 3, timeoutSeconds: 1 } }
-            : {}),
+            : o.neverReady
+              ? { readinessProbe: { exec: { command: ['false'] }, periodSeconds: 300, failureThreshold: 1, timeoutSeconds: 1 } }
+              : {}),
           volumeMounts: [{ name: 'agent', mountPath: AGENT_MOUNT, readOnly: true }, ...(o.mounts ?? [])],
         },
       ],
-      volumes: [{ name: 'agent', configMap: { name: AGENT_CONFIGMAP, defaultMode: 0o444 } }, ...(o.volumes ?? [])],
+      volumes: [{ name: 'agent', configMap: { name: o.agentConfigMap ?? AGENT_CONFIGMAP, defaultMode: 0o444 } }, ...(o.volumes ?? [])],
     },
   };
 }
@@ -223,7 +231,7 @@ export async function runProbePod<R>(
 ): Promise<PodRun<R>> {
   const t0 = Date.now();
   const left = () => Math.max(0, budgetMs - (Date.now() - t0));
-  const ns = p.session.namespace;
+  const ns = o.namespace ?? p.session.namespace;
   await p.session.create(probePod(p.session, o));
   const scheduled = await waitPod(p.api, ns, o.name, (x) => !!x.spec?.nodeName, { budgetMs: left(), signal: p.signal });
   if (!scheduled.met || !scheduled.pod) return { ...(scheduled.pod ? { pod: scheduled.pod } : {}), problem: scheduled.stuck ?? `pod ${o.name} was not scheduled within ${Math.round(budgetMs / 1000)} s (${describePod(scheduled.pod)})`, ms: Date.now() - t0 };

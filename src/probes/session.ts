@@ -87,6 +87,7 @@ export class ProbeSession {
   private prepared?: Promise<void>;
   private namespaceAsked = false;
   private readonly access = new Map<string, Promise<AccessAnswer>>();
+  private readonly agents = new Map<string, Promise<string>>();
   private disposing?: Promise<DisposeReport>;
   private attachments?: ProbeAttachments;
   private disposed = false;
@@ -183,6 +184,21 @@ export class ProbeSession {
         : undefined,
     ]);
     this.opts.debug?.(`probes: namespace ${this.namespace} ready (+${Date.now() - this.startedAt} ms)`);
+  }
+
+  /**
+   * The agent's ConfigMap in another namespace (a pod mounts ConfigMaps of its own namespace only),
+   * created once per namespace and removed by the disposer with the run's other objects there.
+   */
+  agentIn(namespace: string): Promise<string> {
+    if (namespace === this.namespace) return this.prepare().then(() => AGENT_CONFIGMAP);
+    let p = this.agents.get(namespace);
+    if (!p) {
+      const name = `${AGENT_CONFIGMAP}-${this.runId}`;
+      p = this.prepare().then(() => this.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { [AGENT_KEY]: (this.opts.agent ?? agentSource)() } } as KubernetesObject).then(() => name));
+      this.agents.set(namespace, p);
+    }
+    return p;
   }
 
   /**

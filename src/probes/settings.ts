@@ -16,6 +16,8 @@ export interface ProbeSettings {
   imageSource: string;
   /** An image pull Secret, copied into the scratch namespace (pods can only use one from their own namespace). */
   pullSecret?: { namespace: string; name: string };
+  /** The endpoints the egress probe walks to, when given (--egress-endpoint, probes.egress): they replace the defaults. */
+  egress?: { endpoints: string[]; source: string };
 }
 
 export interface ProbeConfig {
@@ -26,6 +28,8 @@ export interface ProbeConfig {
   image?: string;
   pullSecret?: string;
   registry?: string;
+  /** The egress probe's endpoints (replace the defaults). */
+  egress?: string[];
 }
 
 export interface ProbeFlags {
@@ -34,6 +38,7 @@ export interface ProbeFlags {
   'probe-image'?: string;
   'probe-pull-secret'?: string;
   'probe-registry'?: string;
+  'egress-endpoint'?: string[];
 }
 
 /**
@@ -78,13 +83,25 @@ export function probeSettings(flags: ProbeFlags, config: ProbeConfig | undefined
   const registry = flags['probe-registry'] ?? config?.registry;
   const secret = flags['probe-pull-secret'] ?? config?.pullSecret;
   if (!selected.length) {
-    const stray = flags['probe-image'] !== undefined ? '--probe-image' : flags['probe-registry'] !== undefined ? '--probe-registry' : flags['probe-pull-secret'] !== undefined ? '--probe-pull-secret' : undefined;
+    const stray = flags['probe-image'] !== undefined ? '--probe-image' : flags['probe-registry'] !== undefined ? '--probe-registry' : flags['probe-pull-secret'] !== undefined ? '--probe-pull-secret' : flags['egress-endpoint'] !== undefined ? '--egress-endpoint' : undefined;
     if (stray) throw new ConfigError(`${stray} has no effect without --active or --probe`, `add --active (every probe) or --probe <name> (${known.join(', ')})`);
     return undefined;
   }
   if (image0 !== undefined && !IMAGE_REF.test(image0)) throw new ConfigError(`probe image "${image0}" is not an image reference`, 'give e.g. registry.example.com/library/node:24-slim');
   if (registry !== undefined && !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*\/?$/i.test(registry.replace(/^[a-z]+:\/\//i, ''))) {
     throw new ConfigError(`probe registry "${registry}" is not a registry host or prefix`, 'give e.g. registry.example.com or registry.example.com/dockerhub-mirror');
+  }
+  const endpoints = flags['egress-endpoint'] ?? config?.egress;
+  const endpointsFrom = flags['egress-endpoint'] ? '--egress-endpoint' : 'probes.egress in the config file';
+  for (const e of endpoints ?? []) {
+    let ok = false;
+    try {
+      const u = new URL(e);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && !!u.hostname;
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`${endpointsFrom} "${e}" is not an http(s) URL`, 'give e.g. https://registry.example.com/v2/ (each endpoint is walked: DNS, TCP, TLS, one GET)');
   }
   const base = image0 ?? DEFAULT_PROBE_IMAGE;
   const image = registry ? withRegistry(base, registry) : base;
@@ -94,5 +111,6 @@ export function probeSettings(flags: ProbeFlags, config: ProbeConfig | undefined
     image,
     imageSource,
     ...(secret !== undefined ? { pullSecret: parsePullSecret(secret, flags['probe-pull-secret'] !== undefined ? '--probe-pull-secret' : 'probes.pullSecret', namespace) } : {}),
+    ...(endpoints?.length ? { egress: { endpoints, source: endpointsFrom } } : {}),
   };
 }

@@ -1,6 +1,8 @@
 // Traffic safety, in code: a probe client only ever talks to (a) a server pod this run created and
 // has seen Ready on a real node — the client is then pinned to that node — or (b) the database
-// host:port the user gave. These are the only two ways to get a target a client pod may be given.
+// host:port the user gave, or (c) the access URL the user gave (walked by the rules of
+// src/facts/access-url/reach.ts walkPlan: never a documentation name or loopback). These are the
+// only ways to get a target a client pod may be given.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PgSettings } from '../inputs/pgurl.ts';
 import { RUN_KEY } from './labels.ts';

@@ -6,13 +6,14 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi, type V1PolicyRule } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cleanEnv, cliBin, nodeBin, runCli, runJson, resultOf } from '../helpers/cli.ts';
+import { cleanEnv, cliBin, nodeBin, runCli, runJson, resultOf, spawnRun } from '../helpers/cli.ts';
 import { waitFor } from '../world/proc.ts';
 import { kubeConfig, HOSTPATH_PROVISIONER } from '../world/kube/kube.ts';
 import { applyManifests, createFakeNodes, createSecret, ensureNamespace, resetScenario, setDefaultStorageClass, waitForNodesReady } from '../world/kube/scenario.ts';
 import { createTokenUser } from '../world/kube/users.ts';
 import { downNode, GATEWAY, upNode, type NodeInfo } from '../world/node/node.ts';
-import { startWorldDns } from '../world/dns.ts';
+import { runWithResolver, startWorldDns, worldHostsFile, worldResolvConf } from '../world/dns.ts';
+import { FRONT_DOOR_HOST, makeFrontDoorPki, startFrontDoor } from '../world/front-door.ts';
 import { exposeOnBridge, unexpose } from '../world/node/expose.ts';
 import { startDelayProxy } from '../world/delay-proxy.ts';
 import { startPostgres, stopPostgres } from '../world/postgres.ts';
@@ -323,6 +324,75 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       await dns.close();
       await unexpose(exposed);
       await stopPostgres(pg);
+    }
+  });
+
+  it('access-url.reachability from a pod in the workspace namespace (--probe access-url): the same walk as from here; a name only this machine\'s DNS knows is split-horizon', async () => {
+    const pki = makeFrontDoorPki();
+    const door = await startFrontDoor(pki, 'good', 'coder', { address: '127.0.0.1', port: 0 });
+    // The front door on the host side of the bridge, port 443: this machine and the pods dial the same 10.88.0.1:443.
+    const exposed = await exposeOnBridge({ name: `door-${process.pid}`, target: { host: '127.0.0.1', port: door.port }, port: 443 });
+    const hostDns = await startWorldDns({ a: { [FRONT_DOOR_HOST]: GATEWAY } });
+    const podDns = await startWorldDns({ a: { [FRONT_DOOR_HOST]: GATEWAY } }, GATEWAY);
+    await ensureNamespace(kc, S, 'coder');
+    const run = async () => {
+      const [cmd, argv] = runWithResolver(worldResolvConf(hostDns.address), worldHostsFile(), nodeBin, [cliBin, '--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'access-url', '-n', 'coder', '--access-url', `https://${FRONT_DOOR_HOST}`, '--ca-bundle', pki.rootCa, '--check', 'access-url.reachability', '-o', 'json']);
+      const r = await spawnRun(cmd, argv, { env: cleanEnv(), timeoutMs: 90_000 });
+      return { r, res: resultOf(JSON.parse(r.stdout), 'access-url.reachability') };
+    };
+    try {
+      const good = await run();
+      expect(good.res, good.r.stderr).toMatchObject({ status: 'pass', summary: new RegExp(`^https://${FRONT_DOOR_HOST.replace(/\./g, '\\.')} is reachable from .*Coder v[\\d.]+ answers /healthz and serves the agent binary \\(ELF\\); and from a pod where workspaces run \\(namespace coder\\)$`) });
+      expect(good.res.evidence.fromPods).toEqual([expect.stringMatching(new RegExp(`^a pod in namespace coder on node ${node.name}: DNS ${FRONT_DOOR_HOST.replace(/\./g, '\\.')} → 10\\.88\\.0\\.1 .*TLS TLSv1\\.3`))]);
+      expect(podDns.queries.map((q) => q.name)).toContain(FRONT_DOOR_HOST);
+
+      // The cluster's DNS does not know the name this machine's resolver answers.
+      podDns.setZone({ a: {} });
+      const split = await run();
+      expect(split.r.code).toBe(3);
+      expect(split.res).toMatchObject({ status: 'fail', summary: new RegExp(`^DNS: ${FRONT_DOOR_HOST.replace(/\./g, '\\.')} resolves here \\(10\\.88\\.0\\.1\\) but not from a pod in namespace coder on node ${node.name} \\(ENOTFOUND\\): split-horizon DNS`) });
+      expect(await labelledLeft()).toEqual([]); // the pod and the agent's ConfigMap in namespace coder too
+    } finally {
+      await hostDns.close();
+      await podDns.close();
+      await unexpose(exposed);
+      await door.close();
+    }
+  });
+
+  it('cluster.egress from Coder\'s namespace (--probe egress): the endpoints answer; a default-deny egress policy there (DNS allowed) blocks them, named per endpoint', async () => {
+    const pki = makeFrontDoorPki();
+    const door = await startFrontDoor(pki, 'good', 'coder', { address: '127.0.0.1', port: 0 });
+    const exposed = await exposeOnBridge({ name: `egress-${process.pid}`, target: { host: '127.0.0.1', port: door.port } });
+    // Names under the front door certificate's wildcard, resolved by the pods' DNS to the host side of the bridge.
+    const names = ['registry.apps.preflight.test', 'releases.apps.preflight.test'];
+    const podDns = await startWorldDns({ a: Object.fromEntries(names.map((n) => [n, GATEWAY])) }, GATEWAY);
+    await ensureNamespace(kc, S, 'coder');
+    const endpoints = [`https://${names[0]}:${exposed.port}/v2/`, `https://${names[1]}:${exposed.port}/terraform/index.json`];
+    const run = () => runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'egress', '-n', 'coder', '--ca-bundle', pki.rootCa, ...endpoints.flatMap((e) => ['--egress-endpoint', e]), '--check', 'cluster.egress']);
+    try {
+      const open = await run();
+      const ok = resultOf(open.report, 'cluster.egress');
+      expect(ok, open.r.stderr).toMatchObject({ status: 'pass', summary: new RegExp(`^From a pod in namespace coder on node ${node.name}, all 2 endpoints answer: registry\\.apps\\.preflight\\.test 404, releases\\.apps\\.preflight\\.test 404$`) });
+      expect(ok.evidence.endpointsFrom).toBe('--egress-endpoint');
+
+      // Coder's namespace allows DNS out and nothing else.
+      await applyManifests(kc, S, [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace: 'coder' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }] } } as never]);
+      // kube-router takes a moment to program a new policy: run until it does (bounded), as a user would long after.
+      let shut = await run();
+      for (let i = 0; i < 5 && shut.r.code !== 3; i++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        shut = await run();
+      }
+      const bad = resultOf(shut.report, 'cluster.egress');
+      expect(shut.r.code).toBe(3);
+      expect(bad).toMatchObject({ status: 'fail', summary: new RegExp(`^From a pod in namespace coder on node ${node.name}, 2 of 2 endpoints an install needs cannot be reached: registry\\.apps\\.preflight\\.test:${exposed.port} cannot be connected to — the connection was dropped`) });
+      expect(await labelledLeft()).toEqual([]);
+    } finally {
+      await objects.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace: 'coder' } }).catch(() => undefined);
+      await podDns.close();
+      await unexpose(exposed);
+      await door.close();
     }
   });
 

@@ -5,10 +5,10 @@
 // should be sent there), loopback. access-url.config tells why each is wrong.
 import { reach } from '../../access/reach.ts';
 import type { ReachResult } from '../../access/types.ts';
-import { hostKind, parseAccessUrl, parseWildcard } from '../../access/url.ts';
-import { ClassifiedError } from '../../errors.ts';
+import { walkPlan } from '../../access/walk-plan.ts';
 import { VERSION } from '../../version.ts';
 import { defineCollector } from '../collector.ts';
+import type { AccessUrlProbeResult } from '../probe/access-url.ts';
 
 export interface AccessUrlReachFact extends ReachResult {
   /** Where the steps ran from. */
@@ -23,6 +23,10 @@ export interface AccessUrlReachFact extends ReachResult {
   /** --ca-bundle, when given. */
   caBundle: string | null;
   stepTimeoutMs: number;
+  /** The same walk from pods in the workspace namespaces, when the access-url probe ran. */
+  pods?: AccessUrlProbeResult;
+  /** Why the pods did not walk although the probe was asked for (not allowed). */
+  podsProblem?: string;
 }
 
 declare module '../types.ts' {
@@ -31,37 +35,17 @@ declare module '../types.ts' {
   }
 }
 
-const SEE = 'access-url.config says what to set';
 
 export default defineCollector({
   id: 'access-url.reach',
   timeoutMs: 45_000,
   async collect(ctx) {
     const s = await ctx.need('access-url.settings');
+    const { url, wildcard, wildcardNotWalked } = walkPlan(s);
     const u = s.accessUrl;
-    if (u.value === null) {
-      throw new ClassifiedError('not-configured', u.kind === 'reference' ? `The access URL comes from ${u.where}, which is not read here: pass --access-url with its value to check the way there` : `No access URL to reach: ${u.where}`, u.kind === 'reference' ? 'pass --access-url <the URL>' : 'pass --access-url, or --values with CODER_ACCESS_URL in coder.env');
-    }
-    const p = parseAccessUrl(u.value);
-    if (!p.ok) throw new ClassifiedError('not-configured', `Not walked: the access URL (${u.where}) cannot be used — ${p.problem}`, SEE);
-    const kind = p.url.hostKind;
-    if (kind === 'cluster-internal') throw new ClassifiedError('not-configured', `Not walked from here: ${p.url.host} (${u.where}) is a cluster-internal name that only pods resolve; workspaces and browsers outside the cluster cannot use it`, SEE);
-    if (kind === 'documentation-name' || kind === 'documentation-ip') throw new ClassifiedError('not-configured', `Not walked: ${p.url.host} (${u.where}) is a documentation placeholder (RFC 2606/5737), not a real address; nothing is sent there`, SEE);
-    if (kind === 'loopback' || kind === 'unspecified') throw new ClassifiedError('not-configured', `Not walked: ${p.url.host} (${u.where}) is this machine itself (${kind}); from anywhere else it names that machine instead`, SEE);
-    // The wildcard's sample name is looked up only where that can reach a real resolver for a real name.
-    let wildcard = s.wildcard?.value ?? undefined;
-    let wildcardNotWalked: string | null = null;
-    const w = wildcard ? parseWildcard(wildcard) : undefined;
-    if (w?.ok) {
-      const wk = hostKind(w.wildcard.domain);
-      if (wk === 'documentation-name' || wk === 'loopback' || wk === 'cluster-internal') {
-        wildcardNotWalked = `*.${w.wildcard.domain} is a ${wk === 'documentation-name' ? 'documentation placeholder' : wk} domain`;
-        wildcard = undefined;
-      }
-    }
     const stepTimeoutMs = Math.max(500, Math.min(5000, Math.floor(ctx.timeoutMs / 8)));
     const result = await reach({
-      url: u.value,
+      url,
       ...(wildcard ? { wildcard } : {}),
       caPems: ctx.target.access?.caBundle?.pems ?? [],
       timeoutMs: stepTimeoutMs,
@@ -70,6 +54,10 @@ export default defineCollector({
       userAgent: `coder-preflight/${VERSION}`,
       signal: ctx.signal,
     });
-    return { ...result, vantage: ctx.target.vantage, collectedAt: new Date().toISOString(), urlWhere: u.where, wildcardWhere: s.wildcard?.where ?? null, wildcardNotWalked, caBundle: s.caBundle?.file ?? null, stepTimeoutMs };
+    // Then from pods where workspaces run, when the probe ran (after this walk: its pods would share the path).
+    const probe = await ctx.fact('probe.access-url');
+    const pods = probe.ok && probe.value.state === 'ran' ? { placement: probe.value.placement, walks: probe.value.walks, ...(probe.value.notWalked ? { notWalked: probe.value.notWalked } : {}) } : undefined;
+    const podsProblem = probe.ok ? (probe.value.state === 'forbidden' ? `the access-url probe may not run: ${probe.value.missing.join(', ')}` : undefined) : `the access-url probe failed: ${probe.message}`;
+    return { ...result, vantage: ctx.target.vantage, collectedAt: new Date().toISOString(), urlWhere: u.where, wildcardWhere: s.wildcard?.where ?? null, wildcardNotWalked, caBundle: s.caBundle?.file ?? null, stepTimeoutMs, ...(pods ? { pods } : {}), ...(podsProblem ? { podsProblem } : {}) };
   },
 });

@@ -9,12 +9,25 @@ const refused = { ...stopped('tcp'), tcp: { ok: false, ms: 1, address: null, att
 const head = (over: Parameters<typeof probe>[1]) => ({ coder: coder({ agentHead: probe('/bin/coder-linux-amd64', { method: 'HEAD', body: null, bodyStart: null, ...over }), agentStart: null }) });
 const LOCAL = { dns: dns('coder.preflight.test', { addresses: ['127.0.0.1'] }), host: 'coder.preflight.test', url: 'https://coder.preflight.test:40123', port: 40123, authority: 'coder.preflight.test:40123', wildcard: null };
 
+const podWalk = (over: Parameters<typeof reachFact>[0] = {}, w: Partial<{ namespace: string; for: string; node: string; fallback: string }> = {}) => {
+  const { vantage: _v, collectedAt: _c, urlWhere: _u, wildcardWhere: _ww, wildcardNotWalked: _wn, caBundle: _cb, stepTimeoutMs: _st, ...result } = reachFact(over);
+  return { namespace: 'coder', for: 'coder', node: 'ws-1', ...w, result };
+};
+const withPods = (...walks: ReturnType<typeof podWalk>[]) => ({ pods: { placement: 'anywhere', walks } });
+const NXDOMAIN = { ...stopped('dns'), wildcard: null, dns: dns('coder.acme.io', { ok: false, addresses: [], error: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND coder.acme.io' } }) };
+
 testCheck(check, {
   pass: [
     {
+      name: 'from here and from a pod in the workspace namespace (--probe access-url)',
+      facts: facts(withPods(podWalk())),
+      summary: /Coder v2\.30\.0 answers \/healthz and serves the agent binary \(ELF\); and from a pod where workspaces run \(namespace coder\)$/,
+      evidence: { fromPods: [expect.stringMatching(/^a pod in namespace coder on node ws-1: DNS coder\.acme\.io → 203\.0\.113\.10/)] },
+    },
+    {
       name: 'Coder answers behind a good front door: every step, the agent binary, the wildcard',
       facts: facts(),
-      summary: 'https://coder.acme.io is reachable from this machine (laptop): DNS coder.acme.io → 203.0.113.10 (3 ms), TCP 203.0.113.10:443 (2 ms), TLS TLSv1.3 (12 ms), HTTP 307 → /login, wildcard preflight-1a2b3c4d.apps.acme.io → 203.0.113.10; Coder v2.30.0 answers /healthz and serves the agent binary (ELF) (pods resolve and route through the cluster, which is not checked from here)',
+      summary: 'https://coder.acme.io is reachable from this machine (laptop): DNS coder.acme.io → 203.0.113.10 (3 ms), TCP 203.0.113.10:443 (2 ms), TLS TLSv1.3 (12 ms), HTTP 307 → /login, wildcard preflight-1a2b3c4d.apps.acme.io → 203.0.113.10; Coder v2.30.0 answers /healthz and serves the agent binary (ELF) (pods resolve and route through the cluster: --probe access-url walks it from there)',
       evidence: { healthz: 200, coderVersion: 'v2.30.0', agentDownload: '200 application/octet-stream, first bytes: elf' },
       check: (r) => expect(r.vantage).toBe('this machine (laptop)'),
     },
@@ -27,6 +40,22 @@ testCheck(check, {
     { name: 'an IP address needs no DNS', facts: facts({ host: '203.0.113.10', url: 'https://203.0.113.10', authority: '203.0.113.10', dns: dns('203.0.113.10', { literal: true, ms: 0 }), wildcard: null }), summary: 'reachable from this machine (laptop): 203.0.113.10 (an address), TCP' },
   ],
   fail: [
+    {
+      name: 'resolves here but not in pods: split-horizon DNS, named as such',
+      facts: facts(withPods(podWalk(NXDOMAIN))),
+      summary: /^DNS: coder\.acme\.io resolves here \(203\.0\.113\.10\) but not from a pod in namespace coder on node ws-1 \(ENOTFOUND\): split-horizon DNS/,
+      remediation: /make the cluster's DNS resolve coder\.acme\.io/,
+    },
+    {
+      name: 'resolves here only through /etc/hosts, and not in pods',
+      facts: facts({ dns: dns('coder.acme.io', { hostsFile: { file: '/etc/hosts', entries: [{ line: 3, address: '203.0.113.10' }] }, dnsOnly: { addresses: [], error: { code: 'ENOTFOUND', message: 'x' } } }), ...withPods(podWalk(NXDOMAIN)) }),
+      summary: /but not from a pod in namespace coder on node ws-1 \(ENOTFOUND\): only this machine's \/etc\/hosts names it/,
+    },
+    {
+      name: 'a pod where workspaces run gets no answer: a failure there (no answer from here is an error)',
+      facts: facts(withPods(podWalk({ ...stopped('tcp'), tcp: { ok: false, ms: 5000, address: null, attempts: [{ address: '203.0.113.10', ok: false, ms: 5000, error: { code: 'ETIMEDOUT', message: 'timeout' } }] } }))),
+      summary: /^TCP: port 443 at 203\.0\.113\.10: ETIMEDOUT did not answer .*from a pod in namespace coder on node ws-1/,
+    },
     { name: 'no DNS record', facts: facts({ ...stopped('dns'), dns: dns('coder.acme.io', { ok: false, addresses: [], error: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND coder.acme.io' } }) }), summary: 'DNS: coder.acme.io does not resolve from this machine (laptop) (ENOTFOUND: no record)', remediation: /create an A\/AAAA or CNAME record for coder\.acme\.io/ },
     { name: 'TCP refused', facts: facts(refused), summary: 'TCP: port 443 at 203.0.113.10: ECONNREFUSED refused the connection: nothing listens there', remediation: /listen on 443/ },
     { name: 'https to a port that speaks HTTP', facts: facts({ ...stopped('tls'), tls: tls({ ok: false, error: { code: 'EPROTO', message: 'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number' }, sent: [], verify: null }) }), summary: 'TLS: the handshake with coder.acme.io:443 (SNI coder.acme.io) failed from this machine (laptop): the port speaks plain HTTP, not TLS: the https URL points at an http listener (EPROTO)' },
@@ -46,6 +75,11 @@ testCheck(check, {
     { name: 'the wildcard handshake fails', facts: facts({ wildcard: { pattern: '*.apps.acme.io', problem: null, sample: 's.apps.acme.io', dns: dns('s.apps.acme.io'), tls: { address: '203.0.113.10:443', servername: 's.apps.acme.io', ok: false, error: { code: 'EPROTO', message: 'tlsv1 alert unrecognized name' }, leaf: null, verify: null } } }), summary: 'the server has no certificate for this name (TLS alert unrecognized_name: SNI)' },
   ],
   warn: [
+    {
+      name: 'the probe pod never reported: inconclusive for pods, the walk from here stands',
+      facts: facts({ pods: { placement: 'anywhere', walks: [{ namespace: 'coder-preflight-x', for: 'coder', fallback: 'namespace coder does not exist yet', problem: 'pod access-url-1 landed on node kwok-1, which fakes pods' }] } }),
+      summary: /^From a pod in namespace coder-preflight-x \(for coder: namespace coder does not exist yet\), the access URL could not be walked: pod access-url-1 landed on node kwok-1/,
+    },
     {
       name: 'a name only /etc/hosts knows',
       facts: facts({ dns: dns('coder.acme.io', { addresses: ['10.0.0.5'], hostsFile: { file: '/etc/hosts', entries: [{ line: 4, address: '10.0.0.5' }] }, dnsOnly: { addresses: [], error: { code: 'ENOTFOUND', message: 'queryA ENOTFOUND' } } }) }),
