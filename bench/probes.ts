@@ -1,6 +1,6 @@
 // The active probes on the world's real node (kube-router enforcing NetworkPolicy, local-path as the
-// default class, the world's Node image, PostgreSQL 17 exposed on the host side of the node's
-// bridge), in two tables:
+// default class, the world's Node image, PostgreSQL 17 and the world's TLS front door exposed on the
+// host side of the node's bridge: the access URL and the egress endpoint point there), in two tables:
 //  1. wall time of each probe alone (`--probe <name>`) and of `--active` as a whole, split into the
 //     probe itself (its fact's time, from --save-facts) and the disposer (removing the scratch
 //     namespace: the namespace controller waits 5 s before it deletes one, on every cluster).
@@ -12,7 +12,7 @@
 //     error <= max(10 %, 0.5 ms).
 // RUNS=3 by default; starts and stops its own world (one real node per machine: nothing else may
 // run one meanwhile). Run: node bench/probes.ts
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const { kubeConfig } = await import('../test/world/kube/kube.ts');
 const { setDefaultStorageClass } = await import('../test/world/kube/scenario.ts');
 const { exposeOnBridge, unexpose } = await import('../test/world/node/expose.ts');
 const { startDelayProxy } = await import('../test/world/delay-proxy.ts');
+const { makeFrontDoorPki, startFrontDoor } = await import('../test/world/front-door.ts');
 
 const runs = Number(process.env.RUNS ?? 3);
 const PROBES = {
@@ -32,6 +33,8 @@ const PROBES = {
   'network-policy': 'kubernetes.network-policy-enforcement',
   'pg-latency': 'postgres.latency',
   'pg-connect': 'postgres.connect-from-cluster',
+  'access-url': 'access-url.reachability',
+  egress: 'cluster.egress',
 } as const;
 const FACT = (probe: string) => `probe.${probe}`;
 
@@ -57,13 +60,32 @@ try {
   await setDefaultStorageClass(kc, 'bench-probes', world.node!.storageClass, true);
   const straight = await exposeOnBridge({ name: 'bench-pg', target: { host: '127.0.0.1', port: pg.port } });
   exposed.push(straight);
-  const run = (select: string[], checks: string[], pgUrl: string): Sample => {
+  // The access URL and the egress endpoint: the world's front door on the host side of the bridge
+  // (every default endpoint replaced: nothing leaves the machine).
+  const pki = makeFrontDoorPki();
+  const door = await startFrontDoor(pki, 'good', 'coder', { address: '127.0.0.1', port: 0 });
+  proxies.push(door);
+  const doorOnBridge = await exposeOnBridge({ name: 'bench-door', target: { host: '127.0.0.1', port: door.port } });
+  exposed.push(doorOnBridge);
+  const outside = ['--access-url', `https://${doorOnBridge.host}:${doorOnBridge.port}`, '--ca-bundle', pki.rootCa, '--egress-endpoint', `https://${doorOnBridge.host}:${doorOnBridge.port}/v2/`];
+  // Asynchronous: the front door and the delay proxies run in this process and must keep serving.
+  const spawnAsync = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const c = spawn(process.execPath, args, { env: { PATH: process.env.PATH, HOME: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('error', reject);
+      c.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  const run = async (select: string[], checks: string[], pgUrl: string): Promise<Sample> => {
     const facts = join(tmp, 'facts.json');
-    const args = [join(root, 'bin/coder-preflight.js'), '--kubeconfig', world.kube!.kubeconfig, '--probe-image', world.node!.nodeImage, '--postgres-url', pgUrl, ...checks.flatMap((c) => ['--check', c]), ...select, '-o', 'json', '--debug', '--save-facts', facts];
+    const args = [join(root, 'bin/coder-preflight.js'), '--kubeconfig', world.kube!.kubeconfig, '--probe-image', world.node!.nodeImage, '--postgres-url', pgUrl, ...outside, ...checks.flatMap((c) => ['--check', c]), ...select, '-o', 'json', '--debug', '--save-facts', facts];
     const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    const r = await spawnAsync(args);
     const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.status !== 0 && r.status !== 3) throw new Error(`run exited ${r.status}: ${r.stdout.slice(0, 2000)} ${r.stderr.slice(-2000)}`);
+    if (![0, 1, 3, 4].includes(r.status ?? -1)) throw new Error(`run exited ${r.status}: ${r.stdout.slice(0, 2000)} ${r.stderr.slice(-2000)}`);
     const report = JSON.parse(r.stdout) as Sample['report'];
     const saved = JSON.parse(readFileSync(facts, 'utf8')) as { facts: Record<string, { ok: boolean; value?: { state?: string; durationMs?: number } }> };
     const probeMs: Record<string, number> = {};
@@ -79,9 +101,10 @@ try {
   const all = Object.values(PROBES);
   const cases: [string, string[], string[]][] = [...Object.entries(PROBES).map(([p, c]): [string, string[], string[]] => [`--probe ${p}`, ['--probe', p], [c]]), ['--active', ['--active'], all]];
   const rows: string[][] = [];
-  run(['--active'], all, url(straight)); // warm-up: the first pods on a fresh node pay for the image's first unpack
+  await run(['--active'], all, url(straight)); // warm-up: the first pods on a fresh node pay for the image's first unpack
   for (const [name, select, checks] of cases) {
-    const samples = Array.from({ length: runs }, () => run(select, checks, url(straight)));
+    const samples: Sample[] = [];
+    for (let i = 0; i < runs; i++) samples.push(await run(select, checks, url(straight)));
     const probes = Object.keys(samples[0]!.probeMs);
     rows.push([
       name,
@@ -115,9 +138,10 @@ try {
     exposed.push(e);
     measured[d] = { host: [], pod: [], verdict: [] };
     for (let i = 0; i < runs; i++) {
-      const s = run(['--probe', 'pg-latency'], ['postgres.latency'], url(e));
+      const s = await run(['--probe', 'pg-latency'], ['postgres.latency'], url(e));
       const res = s.report.results.find((x) => x.id === 'postgres.latency')!;
-      const lines = res.evidence['measurements'] as string[];
+      const lines = res.evidence['measurements'] as string[] | undefined;
+      if (!lines) throw new Error(`postgres.latency at ${d} ms: ${res.status}: ${res.summary}`);
       measured[d]!.host.push(parse(lines.find((l) => !l.startsWith('a pod'))!));
       measured[d]!.pod.push(parse(lines.find((l) => l.startsWith('a pod'))!));
       measured[d]!.verdict.push(res.status);

