@@ -207,6 +207,15 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
     expect(np.evidence.phases).toEqual(['control: not run', 'deny-all: not run', 'allow: not run']);
     expect(np.evidence.server).toBeNull();
     expect(await labelledLeft()).toEqual([]);
+
+    // The access URL and egress probes too (on the workspace and control-plane nodes: both fake here).
+    // Every address is the host side of the bridge, on a closed port: nothing is looked up, nothing leaves.
+    const more = await runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'access-url', '--probe', 'egress', '--workspace-selector', 'eks.amazonaws.com/nodegroup=fake-workspaces', '--control-plane-selector', 'eks.amazonaws.com/nodegroup=fake-workspaces', '--access-url', `https://${GATEWAY}:9`, '--egress-endpoint', `https://${GATEWAY}:9/`, '--check', 'access-url.reachability', '--check', 'cluster.egress', '--timeout', '30s']);
+    expect(resultOf(more.report, 'cluster.egress')).toMatchObject({ status: 'warn', summary: new RegExp(`^Inconclusive: pod egress-\\w+ landed on node ${S}-fake-0, which fakes pods`) });
+    const reach = resultOf(more.report, 'access-url.reachability');
+    expect(reach.evidence.fromPods).toEqual([expect.stringMatching(new RegExp(`not walked \\(pod access-url-\\w+ landed on node ${S}-fake-0, which fakes pods`))]);
+    expect(reach.evidence.findings).toEqual(expect.arrayContaining([expect.stringMatching(/^warn: From a pod in namespace .*, the access URL could not be walked: pod access-url-\w+ landed on node/)]));
+    expect(await labelledLeft()).toEqual([]);
   });
 
   it('--timeout ends the probes (never with a pass) and the disposer still removes everything', async () => {
@@ -415,9 +424,14 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
     // API server the world has (no kube-proxy: the bridge's gateway, which the server's certificate names).
     const c = job!.spec.template.spec.containers[0]!;
     Object.assign(c, { image, imagePullPolicy: 'Never', command: ['node', '/app/bin/coder-preflight.js'], env: [...(c.env as object[]), { name: 'KUBERNETES_SERVICE_HOST', value: GATEWAY }, { name: 'KUBERNETES_SERVICE_PORT', value: String(api.port) }] });
+    // The Helm values the install will use, mounted from a ConfigMap (as the manifest's comment says): the database URL from its Secret.
+    Object.assign(c, { args: [...(c.args as string[]), '-f', '/values/values.yaml'], volumeMounts: [...(c.volumeMounts as object[]), { name: 'values', mountPath: '/values', readOnly: true }] });
+    const podSpec = job!.spec.template.spec as unknown as { volumes: object[] };
+    podSpec.volumes = [...podSpec.volumes, { name: 'values', configMap: { name: 'coder-preflight-values' } }];
+    const valuesYaml = 'coder:\n  env:\n    - name: CODER_PG_CONNECTION_URL\n      valueFrom: { secretKeyRef: { name: coder-db-url, key: url } }\n';
     await createSecret(kc, S, { namespace: 'coder', name: 'coder-db-url', stringData: { url: `postgres://${pg.roles.coder.name}:${encodeURIComponent(pg.roles.coder.password)}@${db.host}:${db.port}/coder?sslmode=disable` } });
     try {
-      await applyManifests(kc, S, [...rbac, { ...job!, metadata: { ...job!.metadata, namespace: 'coder' } }]);
+      await applyManifests(kc, S, [...rbac, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coder-preflight-values', namespace: 'coder' }, data: { 'values.yaml': valuesYaml } } as KubernetesObject, { ...job!, metadata: { ...job!.metadata, namespace: 'coder' } }]);
       const pod = await waitFor('the Job\'s pod to finish', async () => {
         const pods = await core.listNamespacedPod({ namespace: 'coder', labelSelector: 'job-name=coder-preflight' });
         return pods.items.find((p) => p.status?.containerStatuses?.[0]?.state?.terminated);
@@ -434,6 +448,9 @@ describe.skipIf(!isRoot)('the probes on the real node, NetworkPolicy enforced (k
       // Read-only, and enough: no passive check is refused anything but what the manifest leaves out on purpose.
       const refused = report.results.filter((x) => x.evidence?.reason === 'forbidden' || /forbidden|may not/i.test(x.summary)).map((x) => `${x.id}: ${x.status}: ${x.summary}`);
       expect(refused).toEqual([]);
+      // What the installer may do is not the Job's service account's to answer: those checks say so.
+      for (const id of ['kubernetes.rbac', 'kubernetes.admission-dry-run']) expect(res(id)).toMatchObject({ status: 'skip', summary: /^Not judged in the cluster: coder-preflight runs as the pod's service account here, not as whoever will run helm install/ });
+      expect(res('values.pg-url-wired').status).toBe('pass'); // the mounted values file was read
       for (const id of ['kubernetes.api', 'kubernetes.version', 'kubernetes.node-groups', 'kubernetes.storage-class', 'kubernetes.cni', 'kubernetes.apiservices']) expect(res(id).status, `${id}: ${res(id).summary}`).not.toBe('error');
       expect(log).not.toContain(pg.roles.coder.password);
     } finally {

@@ -29,8 +29,10 @@ export interface DelayProxyOptions {
   /** Default 0 (a free port chosen by the kernel). */
   listenPort?: number;
   /**
-   * true (default): sleep with a timer until 1 ms before the due time, then spin on setImmediate to
-   * hit it within a few tens of µs. false: timers only (±1 ms, no busy wait).
+   * true (default): sleep with a timer until 2 ms before the due time, then spin on setImmediate to
+   * hit it within a few tens of µs (libuv's timers have 1 ms resolution and wake up to 1 ms late, so
+   * a 1 ms margin overshot by ~0.5 ms per direction on a busy machine: bench/probes measured it).
+   * false: timers only (±1 ms, no busy wait).
    */
   precise?: boolean;
 }
@@ -102,7 +104,7 @@ function delayedPipe(src: Socket, dst: Socket, delayMs: number, precise: boolean
     const wait = queue[head]!.due - performance.now();
     if (wait <= 0) flush();
     else if (!precise) timer = setTimeout(flush, Math.max(1, Math.ceil(wait)));
-    else if (wait > 1.5) timer = setTimeout(() => ((timer = undefined), schedule()), wait - 1);
+    else if (wait > 2.5) timer = setTimeout(() => ((timer = undefined), schedule()), wait - 2);
     else spin = setImmediate(() => ((spin = undefined), schedule()));
   };
 

@@ -9,6 +9,7 @@ import type { K8sModule } from '../../kubernetes/client.ts';
 import { parseQuantity } from '../../kubernetes/quantity.ts';
 import { withKube } from '../../kubernetes/with-kube.ts';
 import { defineCollector } from '../collector.ts';
+import { requireInstallerIdentity } from '../../kubernetes/installer.ts';
 
 export type AdmissionOutcome =
   /** The API server would create it. */
@@ -421,6 +422,7 @@ export default defineCollector({
   id: 'kubernetes.admission',
   timeoutMs: 20_000,
   async collect(ctx) {
+    requireInstallerIdentity(ctx, 'the admission dry-run of the chart\'s objects');
     const chart = await ctx.need('chart.objects');
     return withKube(ctx, 'create (dry-run) the objects the chart creates', async (k8s, kc) => {
       const client = dryRunClient(k8s, kc);

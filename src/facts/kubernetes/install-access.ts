@@ -5,6 +5,7 @@
 import { describeAccess, resourceOf, rulesAsQuestions, selfAccess, type AccessAnswer, type AccessQuestion } from '../../kubernetes/access.ts';
 import { withKube } from '../../kubernetes/with-kube.ts';
 import { defineCollector } from '../collector.ts';
+import { requireInstallerIdentity } from '../../kubernetes/installer.ts';
 
 export type AccessPurpose = 'install' | 'upgrade' | 'grant' | 'escalate' | 'bind';
 
@@ -33,6 +34,7 @@ export default defineCollector({
   id: 'kubernetes.install-access',
   timeoutMs: 15_000,
   async collect(ctx) {
+    requireInstallerIdentity(ctx, 'the install\'s permissions');
     const chart = await ctx.need('chart.objects');
     const ns = chart.namespace;
     const asks: { q: AccessQuestion; purpose: AccessPurpose; for: string }[] = [];

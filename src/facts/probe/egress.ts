@@ -53,6 +53,9 @@ export function registryOf(image: string): string {
   return `https://${host === 'docker.io' ? 'registry-1.docker.io' : host}/v2/`;
 }
 
+/** How long the pod waits before walking, so its NetworkPolicies are in force (see EgressProbeArgs.settleMs). */
+export const EGRESS_SETTLE_MS = 3000;
+
 export const DEFAULT_ENDPOINTS = ['https://releases.hashicorp.com/terraform/index.json', 'https://registry.terraform.io/.well-known/terraform.json', 'https://registry.coder.com/'];
 
 export default defineProbe({
@@ -92,7 +95,7 @@ export default defineProbe({
     }
     const agentConfigMap = await p.session.agentIn(where);
     const nonce = p.nonce();
-    const args: EgressProbeArgs = { nonce, endpoints, ...(proxy ? { proxy: proxyEnv } : {}), caPems: t.access?.caBundle?.pems ?? [], timeoutMs: 5000, userAgent: `coder-preflight/${VERSION}` };
+    const args: EgressProbeArgs = { nonce, endpoints, ...(proxy ? { proxy: proxyEnv } : {}), caPems: t.access?.caBundle?.pems ?? [], timeoutMs: 5000, userAgent: `coder-preflight/${VERSION}`, settleMs: EGRESS_SETTLE_MS };
     const r = await runProbePod<EgressResult[]>(
       p,
       {

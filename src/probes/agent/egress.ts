@@ -10,9 +10,12 @@ export interface EgressProbeArgs {
   caPems: string[];
   timeoutMs: number;
   userAgent: string;
+  /** Wait this long before the first walk: a network plugin programs a new pod's policy a moment after it starts (kube-router: about a second), and a walk before that would pass where Coder's long-running pods are blocked. */
+  settleMs?: number;
 }
 
 export async function egressAll(a: EgressProbeArgs): Promise<EgressResult[]> {
+  if (a.settleMs) await new Promise((r) => setTimeout(r, a.settleMs));
   const out: EgressResult[] = new Array(a.endpoints.length);
   let next = 0;
   const worker = async () => {
