@@ -3,6 +3,7 @@ import type { AnyCheck } from '../src/engine/types.ts';
 import accessUrlConfig from './access-url/config.ts';
 import accessUrlReachability from './access-url/reachability.ts';
 import accessUrlTls from './access-url/tls.ts';
+import accessUrlUpgrade from './access-url/upgrade.ts';
 import clusterEgress from './cluster/egress.ts';
 import kubernetesAdmissionDryRun from './kubernetes/admission-dry-run.ts';
 import kubernetesApi from './kubernetes/api.ts';
@@ -38,6 +39,7 @@ export const checks: readonly AnyCheck[] = [
   accessUrlConfig,
   accessUrlReachability,
   accessUrlTls,
+  accessUrlUpgrade,
   clusterEgress,
   kubernetesAdmissionDryRun,
   kubernetesApi,

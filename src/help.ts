@@ -37,6 +37,8 @@ Targets
                              from --values)
   --ca-bundle <file>         PEM CA certificate(s) to trust besides the system roots when
                              verifying the access URL's certificate (a private CA)
+  --upgrade-url <url>        a WebSocket echo service behind the same proxy as Coder, for
+                             access-url.upgrade before Coder answers (default: Coder's /derp)
 
 Selection
   --check <id|glob|category> run only these checks (repeatable, comma-separated; also a tag

@@ -24,6 +24,7 @@ export const OPTIONS = {
   'access-url': { type: 'string' },
   'wildcard-access-url': { type: 'string' },
   'ca-bundle': { type: 'string' },
+  'upgrade-url': { type: 'string' },
   active: { type: 'boolean' },
   probe: { type: 'string', multiple: true },
   'probe-image': { type: 'string' },

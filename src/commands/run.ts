@@ -82,6 +82,7 @@ async function liveSession(values: Values, io: Io, c: CommandContext, redactor: 
       ...(values['access-url'] !== undefined ? { accessUrl: values['access-url'] } : {}),
       ...(values['wildcard-access-url'] !== undefined ? { wildcardAccessUrl: values['wildcard-access-url'] } : {}),
       ...(values['ca-bundle'] !== undefined ? { caBundle: values['ca-bundle'] } : {}),
+      ...(values['upgrade-url'] !== undefined ? { upgradeUrl: values['upgrade-url'] } : {}),
     },
     env: io.env,
     redactor,
@@ -149,7 +150,7 @@ function replayNote(savedBy: string, hostsRedacted: boolean): { note?: string } 
 }
 
 /** Flags that say what to connect to mean nothing when replaying saved facts. */
-const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values', 'manifests', 'release-name', 'access-url', 'wildcard-access-url', 'ca-bundle', 'active', 'probe', 'probe-image', 'probe-pull-secret', 'probe-registry', 'egress-endpoint'] as const;
+const TARGET_FLAGS = ['kubeconfig', 'context', 'namespace', 'postgres-url', 'password-file', 'values', 'manifests', 'release-name', 'access-url', 'wildcard-access-url', 'ca-bundle', 'upgrade-url', 'active', 'probe', 'probe-image', 'probe-pull-secret', 'probe-registry', 'egress-endpoint'] as const;
 
 function replaySession(values: Values, file: string, overrides: OptionOverrides | undefined, from: { flag: '--from-facts' | '--from-bundle'; snapshot: FactSnapshot; source: 'snapshot' | 'bundle'; hostsRedacted?: boolean } | undefined = undefined): Session {
   const flag = from?.flag ?? '--from-facts';

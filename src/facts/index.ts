@@ -2,6 +2,7 @@
 import type { CollectorRegistry } from './store.ts';
 import accessUrlReach from './access-url/reach.ts';
 import accessUrlSettings from './access-url/settings.ts';
+import accessUrlUpgrade from './access-url/upgrade.ts';
 import chartObjects from './chart/objects.ts';
 import kubernetesAdmission from './kubernetes/admission.ts';
 import kubernetesApiservices from './kubernetes/apiservices.ts';
@@ -35,6 +36,7 @@ import valuesPgWiring from './values/pg-wiring.ts';
 export const collectors: CollectorRegistry = {
   [accessUrlReach.id]: accessUrlReach,
   [accessUrlSettings.id]: accessUrlSettings,
+  [accessUrlUpgrade.id]: accessUrlUpgrade,
   [chartObjects.id]: chartObjects,
   [kubernetesAdmission.id]: kubernetesAdmission,
   [kubernetesApiservices.id]: kubernetesApiservices,
@@ -68,6 +70,7 @@ export const collectors: CollectorRegistry = {
 
 export type * from './access-url/reach.ts';
 export type * from './access-url/settings.ts';
+export type * from './access-url/upgrade.ts';
 export type * from './chart/objects.ts';
 export type * from './kubernetes/admission.ts';
 export type * from './kubernetes/apiservices.ts';

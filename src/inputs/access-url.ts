@@ -17,12 +17,15 @@ export interface AccessTarget {
   wildcard?: GivenUrl;
   /** --ca-bundle: the file and its certificates (PEM each). */
   caBundle?: { file: string; pems: string[] };
+  /** --upgrade-url: a WebSocket echo service behind the same proxy (before Coder runs there). */
+  upgradeUrl?: string;
 }
 
 export interface AccessOptions {
   accessUrl?: string;
   wildcardAccessUrl?: string;
   caBundle?: string;
+  upgradeUrl?: string;
 }
 
 export function resolveAccess(o: AccessOptions, env: NodeJS.ProcessEnv): AccessTarget {
@@ -32,6 +35,16 @@ export function resolveAccess(o: AccessOptions, env: NodeJS.ProcessEnv): AccessT
   if (o.wildcardAccessUrl !== undefined) out.wildcard = { value: o.wildcardAccessUrl, where: '--wildcard-access-url' };
   else if (env.CODER_WILDCARD_ACCESS_URL) out.wildcard = { value: env.CODER_WILDCARD_ACCESS_URL, where: 'CODER_WILDCARD_ACCESS_URL' };
   if (o.caBundle !== undefined) out.caBundle = readCaBundle(o.caBundle);
+  if (o.upgradeUrl !== undefined) {
+    let ok = false;
+    try {
+      ok = /^(https?|wss?):$/.test(new URL(o.upgradeUrl).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`--upgrade-url "${o.upgradeUrl}" is not an http(s) or ws(s) URL`, 'give the URL of a WebSocket echo service behind the same proxy as Coder, e.g. https://echo.coder.example.com/');
+    out.upgradeUrl = o.upgradeUrl.replace(/^ws/, 'http');
+  }
   return out;
 }
 
