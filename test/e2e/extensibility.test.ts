@@ -92,7 +92,9 @@ describe('one root cause, told once', () => {
     expect(resultOf(report, 'postgres.password-secret')).toMatchObject({ status: 'skip', summary: /not from a Secret/ });
     // postgres.url-syntax needs no connection either: the URL itself is fine.
     expect(resultOf(report, 'postgres.url-syntax').status).toBe('pass');
-    const others = report.results.filter((x) => !['postgres.connect', 'postgres.password-secret', 'postgres.url-syntax'].includes(x.id));
+    // The probe-backed check runs only when asked (--probe pg-connect): here it says so, and needs no connection from here.
+    expect(resultOf(report, 'postgres.connect-from-cluster')).toMatchObject({ status: 'skip', summary: /^Not run: the pg-connect probe would prove/ });
+    const others = report.results.filter((x) => !['postgres.connect', 'postgres.password-secret', 'postgres.url-syntax', 'postgres.connect-from-cluster'].includes(x.id));
     expect(others.length).toBeGreaterThanOrEqual(4);
     for (const x of others) expect(x, x.id).toMatchObject({ status: 'error', summary: 'Not evaluated: postgres.server was refused: credentials rejected — see postgres.connect', evidence: { see: 'postgres.connect' } });
     const table = await runCli(['--postgres-url', url, '--check', 'postgres'], { env: cleanEnv() });

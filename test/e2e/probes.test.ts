@@ -526,4 +526,23 @@ describe.skipIf(!isRoot)('the NetworkPolicy probe on the real node without an en
     expect(np.evidence.phases).toEqual([expect.stringMatching(/^control: met .*R$/), expect.stringMatching(/^deny-all: not met after \d+ attempts, R+$/), 'allow: not run']);
     expect(await labelledLeft()).toEqual([]);
   });
+
+  it('cluster.egress with the same default-deny egress policy and no enforcer: the endpoints answer (what Coder would see here)', async () => {
+    const pki = makeFrontDoorPki();
+    const door = await startFrontDoor(pki, 'good', 'coder', { address: '127.0.0.1', port: 0 });
+    const exposed = await exposeOnBridge({ name: `egress-open-${process.pid}`, target: { host: '127.0.0.1', port: door.port } });
+    const podDns = await startWorldDns({ a: { 'registry.apps.preflight.test': GATEWAY } }, GATEWAY);
+    await ensureNamespace(kc, S, 'coder');
+    await applyManifests(kc, S, [{ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny-egress', namespace: 'coder' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] } } as never]);
+    try {
+      const { report } = await runJson(['--kubeconfig', kube.kubeconfig, '--probe-image', node.nodeImage, '--probe', 'egress', '-n', 'coder', '--ca-bundle', pki.rootCa, '--egress-endpoint', `https://registry.apps.preflight.test:${exposed.port}/v2/`, '--check', 'cluster.egress']);
+      expect(resultOf(report, 'cluster.egress')).toMatchObject({ status: 'pass', summary: new RegExp(`^From a pod in namespace coder on node ${node.name}, all 1 endpoints answer`) });
+      expect(await labelledLeft()).toEqual([]);
+    } finally {
+      await resetScenario(kc, S);
+      await podDns.close();
+      await unexpose(exposed);
+      await door.close();
+    }
+  });
 });
