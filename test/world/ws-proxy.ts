@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { readFrame } from '../../src/access/ws-upgrade.ts';
 import { freePort, startDaemon, stopDaemon, waitFor } from './proc.ts';
 
@@ -25,6 +26,10 @@ function serverFrame(payload: Buffer): Buffer {
 export async function startEchoBackend(): Promise<{ port: number; upgrades: () => number; plain: () => number; close(): Promise<void> }> {
   let upgrades = 0;
   let plain = 0;
+  // Upgraded sockets leave the server's bookkeeping (closeAllConnections does not see them) and
+  // node:http's sockets are half-open: each is ended when its peer ends and destroyed on close(),
+  // or server.close() would wait for them for ever.
+  const upgraded = new Set<Duplex>();
   const server: Server = createServer((req, res) => {
     plain++;
     res.writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' }).end('WebSocket upgrade required\n');
@@ -33,6 +38,9 @@ export async function startEchoBackend(): Promise<{ port: number; upgrades: () =
     const key = String(req.headers['sec-websocket-key'] ?? '');
     if (String(req.headers.upgrade).toLowerCase() !== 'websocket' || !key) return sock.end('HTTP/1.1 400 Bad Request\r\n\r\n');
     upgrades++;
+    upgraded.add(sock);
+    sock.on('close', () => upgraded.delete(sock));
+    sock.on('end', () => sock.end());
     const accept = createHash('sha1').update(key + GUID).digest('base64');
     sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     let buf = Buffer.alloc(0);
@@ -48,7 +56,13 @@ export async function startEchoBackend(): Promise<{ port: number; upgrades: () =
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  return { port, upgrades: () => upgrades, plain: () => plain, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  const close = () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+      for (const s of upgraded) s.destroy();
+    });
+  return { port, upgrades: () => upgrades, plain: () => plain, close };
 }
 
 function location(variant: ProxyVariant, backend: number): string {
