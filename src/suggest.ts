@@ -1,7 +1,8 @@
 // "Did you mean …?" for check ids, config keys and plugin names: the closest candidates by edit
 // distance, and those that contain (or are contained in) what was typed.
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance. */
+export function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;

@@ -2,6 +2,7 @@
 // little wrong: `postgresql` for the chart's `coder-db-postgresql`, the wrong namespace, `.svc`
 // missing its namespace. Given the name and the Services that exist, say which one was meant.
 // Pure: the caller lists the Services.
+import { distance } from '../suggest.ts';
 
 export interface ServiceSeen {
   name: string;
@@ -29,20 +30,6 @@ export function parseServiceName(host: string, namespaceOfBareName: string): Ser
   return { service: labels[0]!, namespace: labels[1]!, form: 'fqdn', domain: labels.slice(3).join('.') };
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
 export interface NearMiss {
   /** The name to write, in the form the user used. */
   host: string;
@@ -65,7 +52,7 @@ export function nearMisses(wanted: ServiceName, services: readonly ServiceSeen[]
     } else if (wanted.service.length >= 4 && (s.name.includes(wanted.service) || (s.name.length * 2 >= wanted.service.length && wanted.service.includes(s.name)))) {
       score = 1;
       why = `Service ${s.namespace}/${s.name} has a name like ${wanted.service}`;
-    } else if (wanted.service.length >= 4 && editDistance(s.name, wanted.service) <= 2) {
+    } else if (wanted.service.length >= 4 && distance(s.name, wanted.service) <= 2) {
       score = 2;
       why = `Service ${s.namespace}/${s.name} is spelled almost like ${wanted.service}`;
     }

@@ -246,6 +246,11 @@ export async function runProbePod<R>(
   return { pod, node, report: r.report, ms: Date.now() - t0 };
 }
 
+/** Why a probe pod's run gave no result: it never reported, or the agent reported a failure ("`what`: CODE: message"). */
+export function runProblem(r: PodRun<unknown>, what: string): string | undefined {
+  return r.problem ?? (r.report && !r.report.ok ? `${what}: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+}
+
 /** Where a placement sends pods, in words. */
 export function placementWords(p: Placement | undefined, what: string): string {
   if (!p) return `anywhere the scheduler puts it (no ${what} placement given)`;

@@ -187,6 +187,28 @@ export class ProbeSession {
   }
 
   /**
+   * Where a probe pod that stands for `namespace` (a workspace namespace, Coder's) runs: there, when
+   * it exists and this user may create the pod and the agent's ConfigMap in it; else in the scratch
+   * namespace, with the reason (the result says it was not walked from there).
+   */
+  async placeIn(namespace: string): Promise<{ namespace: string; fallback?: string }> {
+    const api = this.need();
+    try {
+      await api.core.readNamespace({ name: namespace });
+    } catch (e) {
+      const code = statusOf(e);
+      return { namespace: this.namespace, fallback: code === 404 ? `namespace ${namespace} does not exist yet` : `namespace ${namespace} could not be read (${code ?? (e as Error).message})` };
+    }
+    const answers = await this.allowed([
+      { verb: 'create', group: '', resource: 'pods', namespace },
+      { verb: 'get', group: '', resource: 'pods', namespace },
+      { verb: 'create', group: '', resource: 'configmaps', namespace },
+    ]);
+    const no = answers.filter((a) => !a.allowed);
+    return no.length ? { namespace: this.namespace, fallback: `this user may not ${no.map((a) => `${a.verb} ${a.resource}`).join(', ')} in ${namespace}` } : { namespace };
+  }
+
+  /**
    * The agent's ConfigMap in another namespace (a pod mounts ConfigMaps of its own namespace only),
    * created once per namespace and removed by the disposer with the run's other objects there.
    */

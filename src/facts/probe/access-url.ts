@@ -8,7 +8,7 @@
 import type { ReachResult } from '../../access/types.ts';
 import type { AccessReachArgs } from '../../probes/agent/access-reach.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
-import { placementWords, runProbePod } from '../../probes/pods.ts';
+import { placementWords, runProbePod, runProblem } from '../../probes/pods.ts';
 import { VERSION } from '../../version.ts';
 import { walkPlan } from '../../access/walk-plan.ts';
 
@@ -62,23 +62,7 @@ export default defineProbe({
     const ws = await p.collect.fact('kubernetes.workspace-namespaces');
     const wanted = ws.ok ? ws.value.namespaces.map((n) => n.name) : [s.namespace];
     const targets: { namespace: string; for: string; fallback?: string }[] = [];
-    for (const name of wanted.slice(0, MAX_NAMESPACES)) {
-      try {
-        await p.api.core.readNamespace({ name });
-      } catch (e) {
-        const code = (e as { code?: number }).code;
-        targets.push({ namespace: p.session.namespace, for: name, fallback: code === 404 ? `namespace ${name} does not exist yet` : `namespace ${name} could not be read (${code ?? (e as Error).message})` });
-        continue;
-      }
-      const answers = await p.session.allowed([
-        { verb: 'create', group: '', resource: 'pods', namespace: name },
-        { verb: 'get', group: '', resource: 'pods', namespace: name },
-        { verb: 'create', group: '', resource: 'configmaps', namespace: name },
-      ]);
-      const no = answers.filter((a) => !a.allowed);
-      if (no.length) targets.push({ namespace: p.session.namespace, for: name, fallback: `this user may not ${no.map((a) => `${a.verb} ${a.resource}`).join(', ')} in ${name}` });
-      else targets.push({ namespace: name, for: name });
-    }
+    for (const name of wanted.slice(0, MAX_NAMESPACES)) targets.push({ ...(await p.session.placeIn(name)), for: name });
     // One walk from the scratch namespace stands for every namespace that falls back to it.
     const seen = new Set<string>();
     const unique = targets.filter((t) => (seen.has(t.namespace) ? false : (seen.add(t.namespace), true)));
@@ -102,7 +86,7 @@ export default defineProbe({
           },
           p.budgetMs(),
         );
-        const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not walk: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+        const problem = runProblem(r, 'the probe pod could not walk');
         const forNames = targets.filter((x) => x.namespace === t.namespace).map((x) => x.for);
         return {
           namespace: t.namespace,

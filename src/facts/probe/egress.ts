@@ -10,7 +10,7 @@ import type { EgressResult } from '../../access/egress.ts';
 import type { K8sObject } from '../../chart/types.ts';
 import type { EgressProbeArgs } from '../../probes/agent/egress.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
-import { placementWords, runProbePod } from '../../probes/pods.ts';
+import { placementWords, runProbePod, runProblem } from '../../probes/pods.ts';
 import { VERSION } from '../../version.ts';
 
 export interface EgressProbeResult {
@@ -78,21 +78,7 @@ export default defineProbe({
     const ns = t.namespace;
     const base = { placement: placementWords(placement, 'control-plane'), for: ns, endpointsFrom, ...(proxy ? { proxy } : {}) };
     // In Coder's namespace when it exists and this user may create pods there.
-    let where = p.session.namespace;
-    let fallback: string | undefined;
-    try {
-      await p.api.core.readNamespace({ name: ns });
-      const answers = await p.session.allowed([
-        { verb: 'create', group: '', resource: 'pods', namespace: ns },
-        { verb: 'get', group: '', resource: 'pods', namespace: ns },
-        { verb: 'create', group: '', resource: 'configmaps', namespace: ns },
-      ]);
-      const no = answers.filter((a) => !a.allowed);
-      if (no.length) fallback = `this user may not ${no.map((a) => `${a.verb} ${a.resource}`).join(', ')} in ${ns}`;
-      else where = ns;
-    } catch (e) {
-      fallback = (e as { code?: number }).code === 404 ? `namespace ${ns} does not exist yet, so its NetworkPolicies are not there to apply` : `namespace ${ns} could not be read`;
-    }
+    const { namespace: where, fallback } = await p.session.placeIn(ns);
     const agentConfigMap = await p.session.agentIn(where);
     const nonce = p.nonce();
     const args: EgressProbeArgs = { nonce, endpoints, ...(proxy ? { proxy: proxyEnv } : {}), caPems: t.access?.caBundle?.pems ?? [], timeoutMs: 5000, userAgent: `coder-preflight/${VERSION}`, settleMs: EGRESS_SETTLE_MS };
@@ -113,7 +99,7 @@ export default defineProbe({
       },
       p.budgetMs(),
     );
-    const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not walk: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+    const problem = runProblem(r, 'the probe pod could not walk');
     return { ...base, namespace: where, ...(fallback ? { fallback } : {}), ...(r.node?.name ? { node: r.node.name } : {}), ...(r.report?.ok ? { results: r.report.result! } : {}), ...(problem ? { problem } : {}) };
   },
 });

@@ -8,7 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { TcpClientArgs, TcpClientResult, TcpServerResult } from '../../probes/agent/report.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
 import { ROLE_KEY } from '../../probes/labels.ts';
-import { placementWords, runProbePod, type PodRun } from '../../probes/pods.ts';
+import { placementWords, type PodRun, runProbePod, runProblem } from '../../probes/pods.ts';
 import { serverTarget, type ProbeTarget } from '../../probes/traffic.ts';
 
 export const NETPOL_PORT = 8080;
@@ -53,7 +53,7 @@ declare module '../types.ts' {
 
 function phaseOf(r: PodRun<TcpClientResult>): NetpolPhase {
   const res = r.report?.ok ? r.report.result : undefined;
-  const problem = r.problem ?? (r.report && !r.report.ok ? `the client failed: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+  const problem = runProblem(r, 'the client failed');
   return {
     met: res?.met ?? false,
     attempts: res?.attempts ?? 0,

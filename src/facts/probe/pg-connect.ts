@@ -7,7 +7,7 @@
 import type { PgConnectArgs, PgConnectResult } from '../../probes/agent/pg-connect.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
 import { pgLogin, pgLoginNeeds } from '../../probes/pg-credentials.ts';
-import { placementWords, runProbePod } from '../../probes/pods.ts';
+import { placementWords, runProbePod, runProblem } from '../../probes/pods.ts';
 import { databaseTarget } from '../../probes/traffic.ts';
 import { nearMisses, parseServiceName, type NearMiss } from '../../kubernetes/service-names.ts';
 
@@ -88,7 +88,7 @@ export default defineProbe({
     );
     const node = r.node?.name;
     const result = r.report?.ok ? r.report.result : undefined;
-    const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not try: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+    const problem = runProblem(r, 'the probe pod could not try');
     const dnsFailed = result?.failure?.cause === 'dns' || (result?.dns && 'code' in result.dns);
     const similar = dnsFailed ? await similarServices(p, pg.settings.host, t.namespace, pg.settings.port) : {};
     return { ...base, target: target.what, ...(node ? { node } : {}), ...(problem ? { problem } : {}), ...(result ? { result } : {}), ...(missingFiles.length ? { missingFiles } : {}), ...similar };

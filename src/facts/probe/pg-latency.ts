@@ -7,7 +7,7 @@
 import type { PgLatencyArgs, PgLatencyResult } from '../../probes/agent/pg-latency.ts';
 import { defineProbe, type ProbeContext, type ProbeFact } from '../../probes/define.ts';
 import { pgLogin, pgLoginNeeds } from '../../probes/pg-credentials.ts';
-import { placementWords, runProbePod } from '../../probes/pods.ts';
+import { placementWords, runProbePod, runProblem } from '../../probes/pods.ts';
 import { databaseTarget } from '../../probes/traffic.ts';
 import type { LatencyStats } from '../../postgres/latency.ts';
 
@@ -67,7 +67,7 @@ export default defineProbe({
     );
     const node = r.node?.name;
     const res = r.report?.ok ? r.report.result : undefined;
-    const problem = r.problem ?? (r.report && !r.report.ok ? `the probe pod could not measure: ${r.report.error?.code}: ${r.report.error?.message}` : undefined);
+    const problem = runProblem(r, 'the probe pod could not measure');
     const queryProblem = login ? res?.queryProblem : 'no leave to create the Secret that would carry the login (create secrets in the scratch namespace): SSLRequest round trips only';
     return {
       ...base,
